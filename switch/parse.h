@@ -1,0 +1,27 @@
+/*
+ * parse.h: mbuf -> struct psw_flow_key, a burst at a time. Runs on PMDs, first stage after
+ * rte_eth_rx_burst (pmd.c -> parse.c -> flow_cache.c -> classifier.c). Reads only the
+ * first segment, never past rte_pktmbuf_data_len; a packet whose headers end early or are
+ * invalid gets PSW_KEY_F_TRUNCATED or PSW_KEY_F_MALFORMED in key.flags and the pipeline
+ * drops it (drop.h TRUNCATED / MALFORMED).
+ */
+#ifndef PSW_PARSE_H
+#define PSW_PARSE_H
+
+#include <stdint.h>
+#include <rte_mbuf.h>
+
+#include "flow.h"
+
+/* Fill keys[0..n) and hashes[0..n) for pkts[0..n) received on podswitch port in_port.
+ * tun_id is 0 (the decap path sets it and rehashes with psw_flow_key_hash()). The hash is
+ * the mbuf's RSS hash when the device set RTE_MBUF_F_RX_RSS_HASH, else psw_flow_key_hash().
+ * hashes may be NULL. A VLAN tag the device stripped (RTE_MBUF_F_RX_VLAN_STRIPPED) counts
+ * as the packet's tag. */
+void psw_parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
+		     struct psw_flow_key *keys, uint32_t *hashes);
+
+/* The same for one packet (trace, tests, slow paths). Returns key->flags. */
+uint8_t psw_parse_one(const struct rte_mbuf *m, uint16_t in_port, struct psw_flow_key *key);
+
+#endif
