@@ -1,0 +1,56 @@
+# The two front doors: `make demo` and `make test`. Both do all set-up on a fresh
+# Debian 12 machine as root (packages, hugepages, build) and are safe to run again.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+HUGEPAGES ?= 1024
+
+APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
+	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
+	iproute2 iputils-ping iperf3 tcpdump jq containernetworking-plugins procps psmisc
+
+.PHONY: all deps hugepages build test demo install clean benchmark
+
+all: build
+
+# Install only what is missing, so a second run is quick and offline.
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+hugepages:
+	@cur=$$(cat /proc/sys/vm/nr_hugepages); \
+	if [ "$$cur" -lt "$(HUGEPAGES)" ]; then echo $(HUGEPAGES) > /proc/sys/vm/nr_hugepages; fi; \
+	mkdir -p /dev/hugepages; \
+	grep -qs '/dev/hugepages hugetlbfs' /proc/mounts || mount -t hugetlbfs nodev /dev/hugepages; \
+	echo "hugepages: $$(cat /proc/sys/vm/nr_hugepages) x 2MB, hugetlbfs on /dev/hugepages"
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+test: deps hugepages build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --timeout-multiplier 2
+	@tools/summary.sh $(BUILD)
+
+demo: deps hugepages build
+	tools/demo.sh $(BUILD)
+
+benchmark: deps hugepages build
+	benchmarks/run.sh $(BUILD)
+
+install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	ninja -C $(BUILD)
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,360 @@
+/*
+ * main.c: podswitchd. Reads the config, refuses to start beside a running instance,
+ * initialises EAL, restores saved state and the config's ports, launches the PMD lcores
+ * and then runs the control thread (this, the main lcore) until SIGTERM or SIGINT:
+ * JSON-RPC, RCU reclamation, link state. Stop is orderly: PMDs stopped, ports closed,
+ * sockets removed, exit 0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_version.h>
+
+#include "config.h"
+#include "control.h"
+#include "pmd.h"
+#include "port.h"
+#include "rcu.h"
+#include "rpcs.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/podswitch/podswitchd.json"
+#define LINK_POLL_S 0.2
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: podswitchd [--config FILE] [--socket PATH] [--file-prefix PREFIX]\n"
+		"                  [--state-dir DIR] [--check-config] [--help] [--version]\n"
+		"\n"
+		"  --config FILE        JSON config (default %s; built-in defaults if absent)\n"
+		"  --socket PATH        control socket (overrides control_socket)\n"
+		"  --file-prefix PREFIX DPDK file prefix (overrides eal.file_prefix)\n"
+		"  --state-dir DIR      saved state directory (overrides state_dir)\n"
+		"  --check-config       parse the config, report errors, exit\n",
+		DEFAULT_CONFIG);
+}
+
+/* A live server answers on the socket: refuse rather than steal it. */
+static int
+socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
+}
+
+/* EAL locks <runtime dir>/<prefix>/config while a primary process runs; ask the lock
+ * first so the message can say what is wrong. */
+static pid_t
+prefix_in_use(const char *prefix)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	const char *base = getuid() == 0 ? "/var/run/dpdk" : getenv("XDG_RUNTIME_DIR");
+	char path[512];
+	int fd;
+
+	if (base == NULL)
+		base = "/tmp";
+	snprintf(path, sizeof(path), "%s/%s/config", base, prefix);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fcntl(fd, F_GETLK, &fl) != 0)
+		fl.l_type = F_UNLCK;
+	close(fd);
+	return fl.l_type == F_UNLCK ? 0 : (fl.l_pid ? fl.l_pid : -1);
+}
+
+static int
+eal_init(const char *argv0)
+{
+	char *args[PSW_EAL_ARGS_MAX + 16];
+	char mem[16], main_lcore[16];
+	int n = 0;
+
+	snprintf(mem, sizeof(mem), "%u", psw_conf.memory_mb);
+	snprintf(main_lcore, sizeof(main_lcore), "%d", psw_conf.main_lcore);
+	args[n++] = (char *)argv0;
+	args[n++] = "-l";
+	args[n++] = psw_conf.lcores;
+	args[n++] = "--main-lcore";
+	args[n++] = main_lcore;
+	args[n++] = "-m";
+	args[n++] = mem;
+	args[n++] = "--file-prefix";
+	args[n++] = psw_conf.file_prefix;
+	args[n++] = "--proc-type=primary";
+	for (unsigned i = 0; i < psw_conf.n_eal_args; i++)
+		args[n++] = psw_conf.eal_args[i];
+	args[n] = NULL;
+	return rte_eal_init(n, args);
+}
+
+static int
+check_lcores(void)
+{
+	for (unsigned i = 0; i < psw_conf.n_pmd_cpus; i++) {
+		unsigned l = psw_conf.pmd_cpus[i];
+
+		if (l >= RTE_MAX_LCORE || !rte_lcore_is_enabled(l) || l == rte_get_main_lcore()) {
+			fprintf(stderr, "podswitchd: pmd_cpus: lcore %u is not a worker lcore of "
+				"eal.lcores \"%s\"\n", l, psw_conf.lcores);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+set_log_level(void)
+{
+	uint32_t level = RTE_LOG_INFO;
+
+	if (strcmp(psw_conf.log_level, "error") == 0)
+		level = RTE_LOG_ERR;
+	else if (strcmp(psw_conf.log_level, "warning") == 0)
+		level = RTE_LOG_WARNING;
+	else if (strcmp(psw_conf.log_level, "debug") == 0)
+		level = RTE_LOG_DEBUG;
+	rte_log_set_global_level(level);
+}
+
+/* The config's ports, in two passes: first every port (minus its output), then the
+ * outputs, since a port may name one defined after it. Ports already restored from the
+ * state file are kept as they are. */
+static int
+apply_config_ports(void)
+{
+	struct psw_rpc_error err;
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(psw_conf.ports, i, p) {
+		json_t *params, *res, *name = json_object_get(p, "name");
+
+		if (json_is_string(name) && psw_rpc_port_exists(json_string_value(name)))
+			continue;
+		params = json_deep_copy(p);
+		if (json_is_object(params))
+			json_object_del(params, "output");
+		res = psw_rpc_port_add(params, &err);
+		json_decref(params);
+		if (res == NULL) {
+			fprintf(stderr, "podswitchd: config ports[%zu]: %s\n", i, err.message);
+			return -1;
+		}
+		json_decref(res);
+	}
+	json_array_foreach(psw_conf.ports, i, p) {
+		json_t *out = json_object_get(p, "output"), *params, *res;
+
+		if (out == NULL)
+			continue;
+		params = json_pack("{s:O,s:O}", "name", json_object_get(p, "name"), "output", out);
+		res = psw_rpc_port_set(params, &err);
+		json_decref(params);
+		if (res == NULL) {
+			fprintf(stderr, "podswitchd: config ports[%zu]: %s\n", i, err.message);
+			return -1;
+		}
+		json_decref(res);
+	}
+	return 0;
+}
+
+static void
+control_loop(struct psw_control *ctl)
+{
+	double next_links = 0;
+
+	while (!stop_signal) {
+		double now;
+
+		psw_control_poll(ctl, 10);
+		psw_rcu_reclaim();
+		now = psw_now_s();
+		if (now >= next_links) {
+			psw_port_poll_links();
+			next_links = now + LINK_POLL_S;
+		}
+	}
+}
+
+/* Ports go through port.del's path so back ends remove their sockets; the state file
+ * is not touched: it still describes the switch to restore. */
+static void
+remove_all_ports(void)
+{
+	psw_on_change = NULL;
+	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
+		struct psw_rpc_error err;
+		json_t *params, *res;
+
+		if (!psw_ports[i].used)
+			continue;
+		params = json_pack("{s:s}", "name", psw_ports[i].name);
+		res = NULL;
+		for (const struct psw_rpc_method *m = psw_rpc_port_methods; m->name; m++)
+			if (strcmp(m->name, "port.del") == 0)
+				res = m->handler(params, &err);
+		json_decref(params);
+		json_decref(res);
+	}
+	psw_port_del_all();
+	psw_rpc_port_fini();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"file-prefix", required_argument, NULL, 'p'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"check-config", no_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *sock = NULL, *prefix = NULL, *state_dir = NULL;
+	struct psw_control *ctl = NULL;
+	struct sigaction sa;
+	bool check_only = false;
+	char err[512];
+	pid_t holder;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 's': sock = optarg; break;
+		case 'p': prefix = optarg; break;
+		case 'd': state_dir = optarg; break;
+		case 'C': check_only = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("podswitchd %s (%s)\n", PODSWITCH_VERSION, rte_version()); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "podswitchd: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+
+	psw_config_defaults(&psw_conf);
+	if (config == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
+		config = DEFAULT_CONFIG;
+	if (config != NULL && psw_config_load(&psw_conf, config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: config %s: %s\n", config, err);
+		return 2;
+	}
+	if (sock != NULL)
+		snprintf(psw_conf.control_socket, sizeof(psw_conf.control_socket), "%s", sock);
+	if (prefix != NULL)
+		snprintf(psw_conf.file_prefix, sizeof(psw_conf.file_prefix), "%s", prefix);
+	if (state_dir != NULL)
+		snprintf(psw_conf.state_dir, sizeof(psw_conf.state_dir), "%s", state_dir);
+	if (check_only) {
+		printf("podswitchd: config %s: ok\n", config ? config : "(defaults)");
+		psw_config_free(&psw_conf);
+		return 0;
+	}
+
+	if (socket_in_use(psw_conf.control_socket)) {
+		fprintf(stderr, "podswitchd: another podswitchd is serving on %s; refusing to start\n",
+			psw_conf.control_socket);
+		return 1;
+	}
+	holder = prefix_in_use(psw_conf.file_prefix);
+	if (holder != 0) {
+		fprintf(stderr, "podswitchd: DPDK file prefix \"%s\" is in use by process %d; "
+			"refusing to start (use --file-prefix)\n", psw_conf.file_prefix, (int)holder);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (eal_init(argv[0]) < 0) {
+		fprintf(stderr, "podswitchd: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	set_log_level();
+	if (check_lcores() != 0)
+		goto out_eal;
+	if (psw_rcu_init(psw_conf.n_pmd_cpus) != 0 ||
+	    psw_pmd_init(psw_conf.pmd_cpus, psw_conf.n_pmd_cpus, psw_conf.pmd_idle_sleep_us) != 0 ||
+	    psw_port_init(psw_conf.n_pmd_cpus, psw_conf.mbufs, 256) != 0) {
+		fprintf(stderr, "podswitchd: cannot allocate switch memory (eal.memory_mb %u, "
+			"mbufs %u): %s\n", psw_conf.memory_mb, psw_conf.mbufs, rte_strerror(rte_errno));
+		goto out_eal;
+	}
+	ctl = psw_control_open(psw_conf.control_socket, psw_conf.control_socket_mode,
+			       err, sizeof(err));
+	if (ctl == NULL) {
+		fprintf(stderr, "podswitchd: control socket: %s\n", err);
+		goto out_pmd;
+	}
+	psw_control_register(ctl, psw_rpc_port_methods);
+	psw_control_register(ctl, psw_rpc_switch_methods);
+	psw_mark_start();
+
+	if (apply_config_ports() != 0)
+		goto out_ports;
+	if (psw_pmd_start() != 0) {
+		fprintf(stderr, "podswitchd: cannot launch PMD lcores\n");
+		goto out_ports;
+	}
+	RTE_LOG(INFO, USER1, "podswitchd %s: %u ports, %u PMDs, control socket %s\n",
+		PODSWITCH_VERSION, psw_port_count(), psw_n_pmds, psw_conf.control_socket);
+
+	control_loop(ctl);
+	RTE_LOG(INFO, USER1, "podswitchd: signal %d, stopping\n", (int)stop_signal);
+	psw_pmd_stop();
+	rc = 0;
+out_ports:
+	remove_all_ports();
+	psw_control_close(ctl);
+out_pmd:
+	psw_pmd_fini();
+	psw_port_fini();
+	psw_rcu_fini();
+out_eal:
+	psw_config_free(&psw_conf);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * backend.h: the one interface behind which every pod-side port type lives (vhost-user,
+ * memif, tap). rpc_port.c calls it on the control thread (main lcore) when a port of a
+ * non-"dpdk" type is added or removed; a back end turns the port's options into DPDK
+ * devargs and owns whatever it creates outside DPDK (socket directories, permissions,
+ * network namespaces). Back ends never touch switch state: DPDK callback threads only
+ * post events to the main lcore.
+ */
+#ifndef PSW_BACKEND_H
+#define PSW_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "rpc.h"
+
+struct psw_backend {
+	const char *type; /* "vhost-user", "memif", "tap" */
+
+	/* Check `options` strictly (unknown keys and bad values are errors that name the
+	 * key) and write the devargs that create the device for port `name` into
+	 * devargs[len]. May create directories; on failure leaves nothing behind.
+	 * Returns 0 or -1 with err set. */
+	int (*prepare)(const char *name, json_t *options, char *devargs, size_t len,
+		       struct psw_rpc_error *err);
+
+	/* Optional: probe the device itself (e.g. inside another network namespace).
+	 * When NULL the switch calls rte_dev_probe(devargs). Returns 0 or -errno. */
+	int (*probe)(const char *name, json_t *options, const char *devargs,
+		     struct psw_rpc_error *err);
+
+	/* Optional: after the device is probed and started (chown/chmod sockets...). */
+	int (*started)(const char *name, uint16_t dpdk_port, json_t *options,
+		       struct psw_rpc_error *err);
+
+	/* Optional: after the device is closed and removed: delete sockets, files, dirs. */
+	void (*removed)(const char *name, json_t *options);
+
+	/* Optional: add type-specific facts (socket path, mode...) to a port.get reply. */
+	void (*describe)(const char *name, json_t *options, json_t *out);
+};
+
+/* The back end for `type`, or NULL. */
+const struct psw_backend *psw_backend_find(const char *type);
+
+/* Added by the pod-interfaces work (issue 4). Control thread only.
+ * init: after rte_eal_init, before any port: registers a link-state callback for every
+ * ethdev (it runs in DPDK's interrupt or vhost thread and only writes an eventfd).
+ * Safe to call twice; psw_backend_find() calls it too. */
+int psw_backend_init(void);
+void psw_backend_fini(void);
+/* Readable when a link event is pending (for poll/epoll in the control loop), or -1. */
+int psw_backend_event_fd(void);
+/* Drain pending link events and refresh port link state (psw_port_poll_links()). Cheap
+ * when nothing is pending: one non-blocking read. Call from the control loop. */
+void psw_backend_poll_events(void);
+/* Directory of default socket paths (<dir>/<port name>.sock); default /run/podswitch. */
+int psw_backend_set_socket_dir(const char *dir);
+
+#endif
