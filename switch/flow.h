@@ -257,7 +257,10 @@ psw_rule_count(const struct psw_rule *r, unsigned pmd, uint32_t packets, uint64_
 
 	if (unlikely(i >= PSW_MAX_RULES))
 		return;
-	c = &psw_rule_stats[pmd].chunk[i / PSW_RULE_STATS_CHUNK][i % PSW_RULE_STATS_CHUNK];
+	c = psw_rule_stats[pmd].chunk[i / PSW_RULE_STATS_CHUNK];
+	if (unlikely(c == NULL))      /* psw_rule_stats_init() not called for this PMD */
+		return;
+	c += i % PSW_RULE_STATS_CHUNK;
 	__atomic_store_n(&c->packets, c->packets + packets, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
 	if (c->last_hit != now)

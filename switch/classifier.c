@@ -1,0 +1,650 @@
+/*
+ * classifier.c: the flow table lookup by tuple-space search, after an exact-match-cache miss
+ * (flow_cache.c -> classifier.c -> actions.c). Also the per-PMD rule counters' allocator
+ * and the match prerequisite check (flow.h).
+ *
+ * Build (control thread): rules are ranked once by (priority desc, seq asc, position in the
+ * input asc); from then on "better" is "lower rank". Rules are grouped by mask into
+ * subtables; walking the rules in rank order creates each subtable at its best rule, so
+ * the subtables come out sorted by their best rank for free. Each subtable is an
+ * open-addressing hash table (linear probing, load <= 3/4) whose entries hold the hash, the
+ * rank and a copy of the rule's masked key restricted to the 8-byte words the mask touches:
+ * a lookup reads one table line and no rule until it has won. A rule whose mask and masked
+ * key equal a better rule's is shadowed (it can never win) and left out.
+ *
+ * Lookup (PMDs, lock-free: the classifier is immutable once built and published with RCU):
+ * visit subtables in order; stop as soon as the best rank found beats the next subtable's
+ * best rank, since subtables are sorted by it. The burst version does one subtable for the
+ * whole burst at a time: hash and prefetch all live keys, then probe all (as OVS dpcls).
+ *
+ * Big tables go to transparent huge pages (madvise): at 1M rules the tables are tens of MB
+ * and 4K pages would add a TLB miss to most probes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <rte_common.h>
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
+
+#include "classifier.h"
+
+#define EMPTY         UINT32_MAX
+#define HUGE_ALIGN    (2u << 20)
+#define BURST_CHUNK   32
+
+/* Entry layout in a subtable's table (uint64_t words):
+ *   word 0: hash (low 32 bits) | rank (high 32 bits; EMPTY = free slot)
+ *   words 1..n_words: the masked key words */
+struct subtable {
+	uint32_t min_rank;            /* best rule in here */
+	uint32_t mask_cap;            /* slots - 1 */
+	uint8_t n_words;
+	uint8_t stride;               /* 1 + n_words */
+	uint8_t words[PSW_FLOW_KEY_WORDS];  /* which key words the mask touches */
+	uint64_t mask[PSW_FLOW_KEY_WORDS];  /* mask[i] for words[i] (compacted) */
+	uint64_t *tab;
+	size_t tab_bytes;
+	unsigned n_entries;
+};
+
+struct psw_classifier {
+	unsigned n_subtables;
+	unsigned n_rules;             /* kept */
+	unsigned n_shadowed;
+	struct subtable *st;
+	const struct psw_rule **by_rank;   /* all input rules, best first */
+	unsigned n_input;
+	size_t bytes;
+};
+
+/* ---- memory ---------------------------------------------------------------------------- */
+
+static void *
+table_alloc(size_t bytes)
+{
+	void *p;
+
+	if (bytes >= HUGE_ALIGN) {
+		bytes = RTE_ALIGN_CEIL(bytes, HUGE_ALIGN);
+		p = aligned_alloc(HUGE_ALIGN, bytes);
+		if (p)
+			madvise(p, bytes, MADV_HUGEPAGE); /* a hint; failure is harmless */
+	} else {
+		p = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(bytes, RTE_CACHE_LINE_SIZE));
+	}
+	return p;
+}
+
+/* ---- hashing --------------------------------------------------------------------------- */
+
+static inline uint32_t
+masked_hash(const struct subtable *st, const uint64_t *k)
+{
+	uint32_t h = 0x2545f491;
+	unsigned i;
+
+	for (i = 0; i < st->n_words; i++)
+		h = rte_hash_crc_8byte(k[st->words[i]] & st->mask[i], h);
+	return h;
+}
+
+static inline bool
+entry_matches(const struct subtable *st, const uint64_t *e, const uint64_t *k)
+{
+	uint64_t d = 0;
+	unsigned i;
+
+	for (i = 0; i < st->n_words; i++)
+		d |= (k[st->words[i]] & st->mask[i]) ^ e[1 + i];
+	return d == 0;
+}
+
+/* Probe for key k (hash h). Returns the entry's rank or EMPTY. */
+static inline uint32_t
+subtable_find(const struct subtable *st, const uint64_t *k, uint32_t h)
+{
+	uint32_t slot = h & st->mask_cap;
+	const uint64_t *e;
+
+	for (;;) {
+		e = st->tab + (size_t)slot * st->stride;
+		if ((uint32_t)(e[0] >> 32) == EMPTY)
+			return EMPTY;
+		if ((uint32_t)e[0] == h && entry_matches(st, e, k))
+			return (uint32_t)(e[0] >> 32);
+		slot = (slot + 1) & st->mask_cap;
+	}
+}
+
+/* ---- build ----------------------------------------------------------------------------- */
+
+struct rank_sort {
+	const struct psw_rule *r;
+	uint32_t pos;
+};
+
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct rank_sort *x = a, *y = b;
+
+	if (x->r->priority != y->r->priority)
+		return x->r->priority > y->r->priority ? -1 : 1;
+	if (x->r->seq != y->r->seq)
+		return x->r->seq < y->r->seq ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static inline uint32_t
+mask_hash(const uint64_t *m)
+{
+	uint32_t h = 0;
+	unsigned i;
+
+	for (i = 0; i < PSW_FLOW_KEY_WORDS; i++)
+		h = rte_hash_crc_8byte(m[i], h);
+	return h;
+}
+
+static uint32_t
+pow2_at_least(uint64_t n)
+{
+	uint32_t c = 1;
+
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
+static void
+subtable_init_mask(struct subtable *st, const uint64_t *m)
+{
+	unsigned i;
+
+	st->n_words = 0;
+	for (i = 0; i < PSW_FLOW_KEY_WORDS; i++) {
+		if (m[i]) {
+			st->words[st->n_words] = i;
+			st->mask[st->n_words] = m[i];
+			st->n_words++;
+		}
+	}
+	st->stride = 1 + st->n_words;
+}
+
+/* Insert the rule of rank `rank` unless an entry with the same masked key is there
+ * (that one has a better rank, as we insert in rank order). Returns false if shadowed. */
+static bool
+subtable_insert(struct subtable *st, const struct psw_flow_key *key, uint32_t rank)
+{
+	const uint64_t *k = psw_flow_key_words(key);
+	uint32_t h = masked_hash(st, k);
+	uint32_t slot = h & st->mask_cap;
+	uint64_t *e;
+	unsigned i;
+
+	for (;;) {
+		e = st->tab + (size_t)slot * st->stride;
+		if ((uint32_t)(e[0] >> 32) == EMPTY)
+			break;
+		if ((uint32_t)e[0] == h && entry_matches(st, e, k))
+			return false;
+		slot = (slot + 1) & st->mask_cap;
+	}
+	e[0] = (uint64_t)rank << 32 | h;
+	for (i = 0; i < st->n_words; i++)
+		e[1 + i] = k[st->words[i]] & st->mask[i];
+	st->n_entries++;
+	return true;
+}
+
+void
+psw_classifier_free(struct psw_classifier *cls)
+{
+	unsigned i;
+
+	if (!cls)
+		return;
+	for (i = 0; i < cls->n_subtables; i++)
+		free(cls->st[i].tab);
+	free(cls->st);
+	free(cls->by_rank);
+	free(cls);
+}
+
+void
+psw_classifier_free_cb(void *cls)
+{
+	psw_classifier_free(cls);
+}
+
+/* Group ranked rules by mask. st_of[rank] = subtable index; counts[] per subtable.
+ * Returns the number of subtables, or -errno. Fills cls->st's masks and min_rank. */
+static int
+group_by_mask(struct psw_classifier *cls, uint32_t *st_of, uint32_t **countsp)
+{
+	uint32_t map_cap = pow2_at_least((uint64_t)cls->n_input * 2 + 2);
+	uint32_t *map, *counts = NULL;
+	unsigned n_st = 0, cap_st = 16, r;
+	struct subtable *st;
+
+	map = malloc(sizeof(*map) * map_cap);
+	st = calloc(cap_st, sizeof(*st));
+	counts = calloc(cap_st, sizeof(*counts));
+	if (!map || !st || !counts)
+		goto nomem;
+	memset(map, 0xff, sizeof(*map) * map_cap);
+
+	for (r = 0; r < cls->n_input; r++) {
+		const uint64_t *m = psw_flow_key_words(&cls->by_rank[r]->match.mask);
+		uint32_t slot = mask_hash(m) & (map_cap - 1);
+
+		for (;; slot = (slot + 1) & (map_cap - 1)) {
+			uint32_t s = map[slot];
+			struct subtable *t;
+			unsigned i;
+			uint64_t d = 0;
+
+			if (s == EMPTY) {
+				if (n_st == cap_st) {
+					struct subtable *nst;
+					uint32_t *nc;
+
+					nst = realloc(st, sizeof(*st) * cap_st * 2);
+					if (!nst)
+						goto nomem;
+					st = nst;
+					nc = realloc(counts, sizeof(*counts) * cap_st * 2);
+					if (!nc)
+						goto nomem;
+					counts = nc;
+					memset(st + cap_st, 0, sizeof(*st) * cap_st);
+					memset(counts + cap_st, 0, sizeof(*counts) * cap_st);
+					cap_st *= 2;
+				}
+				s = n_st++;
+				map[slot] = s;
+				subtable_init_mask(&st[s], m);
+				st[s].min_rank = r;   /* rank order: the first is the best */
+				break;
+			}
+			/* compare the full mask (compacted words + zero elsewhere) */
+			t = &st[s];
+			{
+				unsigned j = 0;
+
+				for (i = 0; i < PSW_FLOW_KEY_WORDS; i++) {
+					uint64_t want = 0;
+
+					if (j < t->n_words && t->words[j] == i)
+						want = t->mask[j++];
+					d |= want ^ m[i];
+				}
+			}
+			if (d == 0)
+				break;
+		}
+		st_of[r] = map[slot];
+		counts[map[slot]]++;
+	}
+	free(map);
+	cls->st = st;
+	cls->n_subtables = n_st;
+	*countsp = counts;
+	return 0;
+nomem:
+	free(map);
+	free(st);
+	free(counts);
+	return -ENOMEM;
+}
+
+struct psw_classifier *
+psw_classifier_build(const struct psw_rule *const *rules, unsigned n)
+{
+	struct psw_classifier *cls;
+	struct rank_sort *rs = NULL;
+	uint32_t *st_of = NULL, *counts = NULL;
+	unsigned i;
+	int err = ENOMEM;
+
+	for (i = 0; i < n; i++) {
+		if (!rules[i]) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	cls = calloc(1, sizeof(*cls));
+	if (!cls)
+		goto fail;
+	cls->n_input = n;
+	cls->bytes = sizeof(*cls);
+	if (n == 0)
+		return cls;
+
+	rs = malloc(sizeof(*rs) * n);
+	cls->by_rank = malloc(sizeof(*cls->by_rank) * n);
+	st_of = malloc(sizeof(*st_of) * n);
+	if (!rs || !cls->by_rank || !st_of)
+		goto fail;
+	cls->bytes += sizeof(*cls->by_rank) * n;
+	for (i = 0; i < n; i++) {
+		rs[i].r = rules[i];
+		rs[i].pos = i;
+	}
+	qsort(rs, n, sizeof(*rs), rank_cmp);
+	for (i = 0; i < n; i++)
+		cls->by_rank[i] = rs[i].r;
+	free(rs);
+	rs = NULL;
+
+	if (group_by_mask(cls, st_of, &counts) < 0)
+		goto fail;
+	cls->bytes += sizeof(*cls->st) * cls->n_subtables;
+	for (i = 0; i < cls->n_subtables; i++) {
+		struct subtable *st = &cls->st[i];
+		uint32_t cap = pow2_at_least((uint64_t)counts[i] * 4 / 3 + 1);
+		size_t j, slots;
+
+		st->mask_cap = cap - 1;
+		st->tab_bytes = (size_t)cap * st->stride * sizeof(uint64_t);
+		st->tab = table_alloc(st->tab_bytes);
+		if (!st->tab)
+			goto fail;
+		slots = cap;
+		for (j = 0; j < slots; j++)
+			st->tab[j * st->stride] = (uint64_t)EMPTY << 32;
+		cls->bytes += st->tab_bytes;
+	}
+	for (i = 0; i < n; i++) {
+		if (subtable_insert(&cls->st[st_of[i]], &cls->by_rank[i]->match.key, i))
+			cls->n_rules++;
+		else
+			cls->n_shadowed++;
+	}
+	free(st_of);
+	free(counts);
+	return cls;
+fail:
+	free(rs);
+	free(st_of);
+	free(counts);
+	psw_classifier_free(cls);
+	errno = err;
+	return NULL;
+}
+
+void
+psw_classifier_info(const struct psw_classifier *cls, struct psw_classifier_info *info)
+{
+	info->n_rules = cls->n_rules;
+	info->n_shadowed = cls->n_shadowed;
+	info->n_subtables = cls->n_subtables;
+	info->bytes = cls->bytes;
+}
+
+/* ---- lookup ---------------------------------------------------------------------------- */
+
+const struct psw_rule *
+psw_classifier_lookup(const struct psw_classifier *cls, const struct psw_flow_key *key)
+{
+	const uint64_t *k = psw_flow_key_words(key);
+	uint32_t best = EMPTY, r;
+	unsigned i;
+
+	for (i = 0; i < cls->n_subtables; i++) {
+		const struct subtable *st = &cls->st[i];
+
+		if (best < st->min_rank)
+			break;
+		r = subtable_find(st, k, masked_hash(st, k));
+		if (r < best)
+			best = r;
+	}
+	return best == EMPTY ? NULL : cls->by_rank[best];
+}
+
+static uint16_t
+lookup_chunk(const struct psw_classifier *cls, const struct psw_flow_key *keys, uint16_t n,
+	     const struct psw_rule **out)
+{
+	uint32_t best[BURST_CHUNK], hash[BURST_CHUNK];
+	uint64_t live = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+	uint64_t todo;
+	uint16_t hits = 0, j;
+	unsigned i;
+
+	for (j = 0; j < n; j++)
+		best[j] = EMPTY;
+	for (i = 0; i < cls->n_subtables && live; i++) {
+		const struct subtable *st = &cls->st[i];
+
+		/* drop keys whose best beats everything from here on */
+		for (todo = live; todo; todo &= todo - 1) {
+			j = __builtin_ctzll(todo);
+			if (best[j] < st->min_rank)
+				live &= ~(UINT64_C(1) << j);
+		}
+		for (todo = live; todo; todo &= todo - 1) {
+			j = __builtin_ctzll(todo);
+			hash[j] = masked_hash(st, psw_flow_key_words(&keys[j]));
+			rte_prefetch0(st->tab + (size_t)(hash[j] & st->mask_cap) * st->stride);
+		}
+		for (todo = live; todo; todo &= todo - 1) {
+			uint32_t r;
+
+			j = __builtin_ctzll(todo);
+			r = subtable_find(st, psw_flow_key_words(&keys[j]), hash[j]);
+			if (r < best[j])
+				best[j] = r;
+		}
+	}
+	for (j = 0; j < n; j++) {
+		out[j] = best[j] == EMPTY ? NULL : cls->by_rank[best[j]];
+		hits += best[j] != EMPTY;
+	}
+	return hits;
+}
+
+uint16_t
+psw_classifier_lookup_burst(const struct psw_classifier *cls, const struct psw_flow_key *keys,
+			    uint16_t n, const struct psw_rule **out)
+{
+	uint16_t done = 0, hits = 0, c;
+
+	while (done < n) {
+		c = RTE_MIN(n - done, BURST_CHUNK);
+		hits += lookup_chunk(cls, keys + done, c, out + done);
+		done += c;
+	}
+	return hits;
+}
+
+const struct psw_rule *
+psw_classifier_reference(const struct psw_rule *const *rules, unsigned n,
+			 const struct psw_flow_key *key)
+{
+	const struct psw_rule *best = NULL;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (psw_flow_match_hit(&rules[i]->match, key) &&
+		    (!best || psw_rule_better(rules[i], best)))
+			best = rules[i];
+	}
+	return best;
+}
+
+/* ---- match prerequisites --------------------------------------------------------------- */
+
+static bool
+any_set(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return true;
+	return false;
+}
+
+const char *
+psw_flow_match_check(const struct psw_flow_match *m)
+{
+	const struct psw_flow_key *mk = &m->mask, *k = &m->key;
+	bool type_exact = mk->dl_type == RTE_BE16(0xffff);
+	bool ip4 = type_exact && k->dl_type == RTE_BE16(0x0800);
+	bool ip6 = type_exact && k->dl_type == RTE_BE16(0x86dd);
+	uint8_t proto = k->nw_proto;
+
+	if (any_set(mk->ipv6_src, 4) && !ip4 && !ip6)
+		return "nw_src";
+	if (any_set(mk->ipv6_dst, 4) && !ip4 && !ip6)
+		return "nw_dst";
+	if (any_set(mk->ipv6_src + 4, 12) && !ip6)
+		return "ipv6_src";
+	if (any_set(mk->ipv6_dst + 4, 12) && !ip6)
+		return "ipv6_dst";
+	if (mk->nw_proto && !ip4 && !ip6)
+		return "nw_proto";
+	if (mk->tp_src || mk->tp_dst) {
+		bool l4 = mk->nw_proto == 0xff &&
+			  (proto == 6 || proto == 17 || proto == 132 ||
+			   (proto == 1 && ip4) || (proto == 58 && ip6));
+
+		if (!l4 || (!ip4 && !ip6)) {
+			if (proto == 1 || proto == 58)
+				return mk->tp_src ? "icmp_type" : "icmp_code";
+			return mk->tp_src ? "tp_src" : "tp_dst";
+		}
+	}
+	if ((mk->vlan_tci & ~RTE_BE16(PSW_VLAN_PRESENT)) &&
+	    !(mk->vlan_tci & RTE_BE16(PSW_VLAN_PRESENT)))
+		return "dl_vlan";
+	return NULL;
+}
+
+/* ---- per-PMD rule counters ------------------------------------------------------------- */
+
+struct psw_rule_stats_pmd psw_rule_stats[PSW_MAX_PMDS];
+static unsigned stats_n_pmds;
+static uint32_t stats_next;          /* never-used indexes start here */
+static uint32_t *stats_free;         /* stack of freed indexes */
+static uint32_t stats_n_free, stats_cap_free;
+
+int
+psw_rule_stats_init(unsigned n_pmds)
+{
+	if (n_pmds == 0 || n_pmds > PSW_MAX_PMDS)
+		return -EINVAL;
+	if (stats_n_pmds && stats_n_pmds != n_pmds)
+		return -EBUSY;
+	stats_n_pmds = n_pmds;
+	return 0;
+}
+
+void
+psw_rule_stats_fini(void)
+{
+	unsigned p, c;
+
+	for (p = 0; p < PSW_MAX_PMDS; p++)
+		for (c = 0; c < RTE_DIM(psw_rule_stats[p].chunk); c++) {
+			free(psw_rule_stats[p].chunk[c]);
+			psw_rule_stats[p].chunk[c] = NULL;
+		}
+	free(stats_free);
+	stats_free = NULL;
+	stats_n_free = stats_cap_free = 0;
+	stats_next = 0;
+	stats_n_pmds = 0;
+}
+
+void
+psw_rule_stats_clear(uint32_t idx)
+{
+	unsigned p;
+
+	if (idx >= PSW_MAX_RULES)
+		return;
+	for (p = 0; p < stats_n_pmds; p++) {
+		struct psw_rule_counters *c =
+			&psw_rule_stats[p].chunk[idx / PSW_RULE_STATS_CHUNK][idx % PSW_RULE_STATS_CHUNK];
+
+		__atomic_store_n(&c->packets, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->bytes, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->last_hit, 0, __ATOMIC_RELAXED);
+	}
+}
+
+int
+psw_rule_stats_alloc(uint32_t *idx)
+{
+	uint32_t i, c;
+	unsigned p;
+
+	if (!stats_n_pmds)
+		return -EINVAL;
+	if (stats_n_free) {
+		i = stats_free[--stats_n_free];
+	} else {
+		if (stats_next >= PSW_MAX_RULES)
+			return -ENOSPC;
+		i = stats_next;
+		c = i / PSW_RULE_STATS_CHUNK;
+		for (p = 0; p < stats_n_pmds; p++) {
+			if (psw_rule_stats[p].chunk[c])
+				continue;
+			psw_rule_stats[p].chunk[c] =
+				aligned_alloc(RTE_CACHE_LINE_SIZE,
+					      sizeof(struct psw_rule_counters) * PSW_RULE_STATS_CHUNK);
+			if (!psw_rule_stats[p].chunk[c])
+				return -ENOMEM;
+			memset(psw_rule_stats[p].chunk[c], 0,
+			       sizeof(struct psw_rule_counters) * PSW_RULE_STATS_CHUNK);
+		}
+		stats_next++;
+	}
+	psw_rule_stats_clear(i);
+	*idx = i;
+	return 0;
+}
+
+void
+psw_rule_stats_free(uint32_t idx)
+{
+	uint32_t *n;
+
+	if (idx >= stats_next)
+		return;
+	if (stats_n_free == stats_cap_free) {
+		uint32_t cap = stats_cap_free ? stats_cap_free * 2 : 1024;
+
+		n = realloc(stats_free, sizeof(*n) * cap);
+		if (!n)
+			return;  /* the index leaks; harmless */
+		stats_free = n;
+		stats_cap_free = cap;
+	}
+	stats_free[stats_n_free++] = idx;
+}
+
+void
+psw_rule_stats_read(uint32_t idx, struct psw_rule_counters *sum)
+{
+	unsigned p;
+
+	memset(sum, 0, sizeof(*sum));
+	if (idx >= stats_next)
+		return;
+	for (p = 0; p < stats_n_pmds; p++) {
+		const struct psw_rule_counters *c =
+			&psw_rule_stats[p].chunk[idx / PSW_RULE_STATS_CHUNK][idx % PSW_RULE_STATS_CHUNK];
+		uint64_t t = __atomic_load_n(&c->last_hit, __ATOMIC_RELAXED);
+
+		sum->packets += __atomic_load_n(&c->packets, __ATOMIC_RELAXED);
+		sum->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+		if (t > sum->last_hit)
+			sum->last_hit = t;
+	}
+}
