@@ -8,7 +8,8 @@ HUGEPAGES ?= 1024
 
 APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
-	iproute2 iputils-ping iperf3 tcpdump jq containernetworking-plugins procps psmisc
+	iproute2 iputils-ping iperf3 tcpdump jq python3 python3-scapy \
+	containernetworking-plugins procps psmisc
 
 .PHONY: all deps hugepages build test demo install clean benchmark
 
@@ -38,8 +39,8 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 test: deps hugepages build
-	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --timeout-multiplier 2
-	@tools/summary.sh $(BUILD)
+	@rc=0; meson test -C $(BUILD) --print-errorlogs --num-processes 1 || rc=$$?; \
+	tools/summary.sh $(BUILD) && exit $$rc
 
 demo: deps hugepages build
 	tools/demo.sh $(BUILD)

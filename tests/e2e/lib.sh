@@ -1,0 +1,91 @@
+# tests/e2e/lib.sh: shared helpers for the integration tests (source it).
+# Every test gets its own temp dir, DPDK file prefix and control socket, and removes
+# everything it started on exit (register more with `on_exit CMD`).
+set -euo pipefail
+
+BUILD=${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
+SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PY=/usr/bin/python3
+PODSWITCHD=$BUILD/switch/podswitchd
+PODSWITCHCTL=$BUILD/ctl/podswitchctl
+T=$(mktemp -d /tmp/psw-test.XXXXXX)
+SOCK=$T/podswitchd.sock
+PREFIX=psw$$
+SWITCH_PID=
+_exit_cmds=()
+
+on_exit() { _exit_cmds+=("$*"); }
+_cleanup() {
+	local rc=$?
+	for ((i = ${#_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_exit_cmds[$i]}" >/dev/null 2>&1 || true; done
+	if [ -n "$SWITCH_PID" ] && kill -0 "$SWITCH_PID" 2>/dev/null; then
+		kill -TERM "$SWITCH_PID" 2>/dev/null; sleep 1; kill -KILL "$SWITCH_PID" 2>/dev/null || true
+	fi
+	if [ $rc -ne 0 ] && [ -f "$T/podswitchd.log" ]; then
+		echo "--- podswitchd.log (last 30 lines)"; tail -30 "$T/podswitchd.log"
+	fi
+	rm -rf "$T" "/var/run/dpdk/$PREFIX"
+	exit $rc
+}
+trap _cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+ctl() { "$PODSWITCHCTL" --socket "$SOCK" "$@"; }
+ctlj() { "$PODSWITCHCTL" --socket "$SOCK" --json "$@"; }
+
+# write_config FILE [extra top-level JSON members, e.g. '"ports": [...]']
+write_config() {
+	local f=$1; shift
+	local extra=${1:-}
+	cat >"$f" <<JSON
+{
+  "eal": {"lcores": "0,1", "main_lcore": 0, "memory_mb": 256, "file_prefix": "$PREFIX",
+          "args": ["--no-pci", "--in-memory"]},
+  "pmd_cpus": [1],
+  "pmd_idle_sleep_us": ${PSW_IDLE_SLEEP_US:-100},
+  "mbufs": 8192,
+  "control_socket": "$SOCK",
+  "state_dir": "$T/state",
+  "socket_dir": "$T/sockets"${extra:+,
+  $extra}
+}
+JSON
+}
+
+# start_switch CONFIG: runs podswitchd in the background, waits for its socket.
+start_switch() {
+	"$PODSWITCHD" --config "$1" >>"$T/podswitchd.log" 2>&1 &
+	SWITCH_PID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$SOCK" ] && ctl info >/dev/null 2>&1 && return 0
+		kill -0 "$SWITCH_PID" 2>/dev/null || { cat "$T/podswitchd.log"; fail "podswitchd exited at start"; }
+		sleep 0.1
+	done
+	fail "podswitchd did not open $SOCK"
+}
+
+# stop_switch: SIGTERM, expect exit 0 and the socket removed.
+stop_switch() {
+	local rc=0
+	kill -TERM "$SWITCH_PID"
+	wait "$SWITCH_PID" || rc=$?
+	SWITCH_PID=
+	[ $rc -eq 0 ] || fail "podswitchd exited with $rc on SIGTERM"
+	[ ! -e "$SOCK" ] || fail "control socket $SOCK left behind"
+}
+
+# jq on a podswitchctl --json reply: jget '.stats.rx_packets' port show in
+jget() { local q=$1; shift; ctlj "$@" | jq -r "$q"; }
+
+# wait_until SECONDS CMD...: retry CMD until it succeeds.
+wait_until() {
+	local t=$1; shift
+	local end=$((SECONDS + t))
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
+pcap() { "$PY" "$SRC/tests/e2e/pcap.py" "$@"; }
