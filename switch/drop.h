@@ -20,7 +20,8 @@
 	X(LEARN_LIMIT,  "learn_limit",  "port reached its learned-MAC limit")  \
 	X(VLAN,         "vlan",         "VLAN push/pop not possible")          \
 	X(NO_MBUF,      "no_mbuf",      "no buffer for a copy")                \
-	X(TUNNEL,       "tunnel",       "tunnel encap/decap failed")
+	X(TUNNEL,       "tunnel",       "tunnel encap/decap failed")            \
+	X(NO_NETWORK,   "no_network",   "action normal on a port in no network")
 
 enum psw_drop_reason {
 #define PSW_DROP_ENUM(id, name, text) PSW_DROP_##id,
