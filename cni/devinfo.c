@@ -1,0 +1,152 @@
+/*
+ * devinfo.c: the files a userspace pod (vhost-user, memif) reads to find its interface.
+ * The metadata file "<ifname>.json" sits next to the socket in the pod's directory (the
+ * directory the pod mounts, see cni/README.md); the NPWG device-info file goes where
+ * Multus asks (runtimeConfig.CNIDeviceInfoFile) and ends up in the pod's network-status
+ * annotation. Files are written atomically (temporary file + rename) so a pod polling for
+ * them never reads half a file. Plugin process only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cni.h"
+
+/* mkdir -p for the parent directory of path. */
+static int mkdir_parent(const char *path)
+{
+	char buf[PSW_CNI_PATH_MAX];
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err)
+{
+	char tmp[PSW_CNI_PATH_MAX + 16];
+	int fd, rc;
+
+	if (!v)
+		return psw_cni_err(err, PSW_CNI_E_IO, "out of memory writing %s", path);
+	if ((rc = mkdir_parent(path)))
+		return psw_cni_err(err, PSW_CNI_E_IO, "cannot create the directory of %s: %s",
+				   path, strerror(-rc));
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return psw_cni_err(err, PSW_CNI_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+	if (json_dumpfd(v, fd, JSON_INDENT(2) | JSON_SORT_KEYS) || write(fd, "\n", 1) != 1 ||
+	    fsync(fd)) {
+		rc = errno;
+		close(fd);
+		unlink(tmp);
+		return psw_cni_err(err, PSW_CNI_E_IO, "cannot write %s: %s", tmp, strerror(rc));
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		rc = errno;
+		unlink(tmp);
+		return psw_cni_err(err, PSW_CNI_E_IO, "cannot rename %s: %s", tmp, strerror(rc));
+	}
+	return 0;
+}
+
+json_t *psw_devinfo_build(const struct psw_attachment *a)
+{
+	const char *path = a->socket_path[0] ? a->socket_path : a->abstract_socket;
+
+	if (a->iface == PSW_IFACE_VHOST_USER)
+		/* "mode" is the container's side: "server" = the pod creates the socket. */
+		return json_pack("{s:s, s:s, s:{s:s, s:s}}", "type", "vhost-user", "version",
+				 "1.1.0", "vhost-user", "mode", a->mode, "path", path);
+	if (a->iface == PSW_IFACE_MEMIF)
+		/* "slave" = the host (podswitchd) created the socket; the pod attaches. */
+		return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "memif", "version",
+				 "1.1.0", "memif", "role", "slave", "path", path, "mode",
+				 "ethernet");
+	return NULL;
+}
+
+int psw_devinfo_write(const char *path, const struct psw_attachment *a,
+		      struct psw_cni_error *err)
+{
+	json_t *v = psw_devinfo_build(a);
+	int rc;
+
+	if (!v)
+		return 0; /* kernel interfaces have no device-info */
+	rc = psw_json_write_file(path, v, err);
+	json_decref(v);
+	return rc;
+}
+
+int psw_meta_write(const struct psw_attachment *a, const struct psw_netconf *nc,
+		   const struct psw_cni_env *env, const struct psw_ipam_result *ipam,
+		   struct psw_cni_error *err)
+{
+	json_t *m = json_object(), *ips = json_array(), *gws = json_array();
+	char sockfile[PSW_CNI_SUN_MAX];
+	int rc;
+
+	for (unsigned i = 0; ipam && i < ipam->n_ips; i++) {
+		json_array_append_new(ips, json_string(ipam->ips[i].address));
+		if (ipam->ips[i].gateway[0])
+			json_array_append_new(gws, json_string(ipam->ips[i].gateway));
+	}
+	json_object_set_new(m, "version", json_integer(1));
+	json_object_set_new(m, "ifname", json_string(a->ifname));
+	json_object_set_new(m, "type", json_string(psw_cni_iface_name(a->iface)));
+	json_object_set_new(m, "mode", json_string(a->mode));
+	if (a->socket_path[0]) {
+		/* The pod mounts the directory somewhere else: the file name is what it
+		 * joins to its own mount point. */
+		snprintf(sockfile, sizeof(sockfile), "%s", strrchr(a->socket_path, '/') + 1);
+		json_object_set_new(m, "socketPath", json_string(a->socket_path));
+		json_object_set_new(m, "socketFile", json_string(sockfile));
+	}
+	if (a->abstract_socket[0])
+		json_object_set_new(m, "abstractSocket", json_string(a->abstract_socket));
+	json_object_set_new(m, "mac", json_string(a->mac));
+	if (a->mtu)
+		json_object_set_new(m, "mtu", json_integer(a->mtu));
+	json_object_set_new(m, "ips", ips);
+	json_object_set_new(m, "gateways", gws);
+	json_object_set_new(m, "routes", ipam && ipam->routes ? json_deep_copy(ipam->routes) : json_array());
+	if (ipam && ipam->dns)
+		json_object_set(m, "dns", ipam->dns);
+	else if (nc->dns)
+		json_object_set(m, "dns", nc->dns);
+	json_object_set_new(m, "network", json_string(nc->network));
+	json_object_set_new(m, "networkName", json_string(nc->name));
+	json_object_set_new(m, "port", json_string(a->port_name));
+	json_object_set_new(m, "containerId", json_string(env->container_id));
+	if (env->k8s_namespace[0])
+		json_object_set_new(m, "podNamespace", json_string(env->k8s_namespace));
+	if (env->k8s_pod[0])
+		json_object_set_new(m, "podName", json_string(env->k8s_pod));
+	if (a->iface == PSW_IFACE_VHOST_USER)
+		json_object_set_new(m, "queues", json_integer(nc->queues ? nc->queues : 1));
+	if (a->iface == PSW_IFACE_MEMIF)
+		json_object_set_new(m, "memif", json_pack("{s:s, s:i, s:b}", "role", "slave",
+							  "id", 0, "abstract",
+							  nc->memif_abstract));
+	rc = psw_json_write_file(a->meta_path, m, err);
+	json_decref(m);
+	return rc;
+}
