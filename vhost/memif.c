@@ -1,0 +1,237 @@
+/*
+ * memif.c: the "memif" port type, for DPDK, VPP and libmemif pods. The device is DPDK's
+ * net_memif in the server role (role=server): podswitchd listens, the pod connects as
+ * client and brings the shared memory. This file turns port.add options into devargs,
+ * clears stale socket files, and creates the listening socket inside the pod's network
+ * namespace when asked ("netns").
+ *
+ * Sockets: abstract (DPDK's default, "abstract": true) or a filesystem path. An abstract
+ * name lives in one network namespace; to serve a pod in its own namespace the listening
+ * socket is created in that namespace: probe() enters it (netns.c) around rte_dev_probe(),
+ * where net_memif binds and listens, and comes back. Nothing is mounted into the pod.
+ * DPDK keys its listener sockets by name, so two ports may not share a socket name even in
+ * different namespaces; prepare() refuses that.
+ *
+ * Restarts: a pod that restarts connects again to the same listener. After a podswitchd
+ * restart the listener is created again (from the saved state); DPDK's memif client does
+ * not retry by itself (it connects in dev_start), so a DPDK pod must restart its port;
+ * VPP and libmemif clients retry on a timer.
+ *
+ * Hostile peer (a gap, stated plainly): in server role, net_memif of DPDK 22.11 copies
+ * packets out of the client's memory regions using the descriptor's region, offset and
+ * length as written by the client, without checking them against the region size
+ * (eth_memif_rx: memif_get_buffer(proc_private, d0) + src_off). A malicious client can
+ * make podswitchd read outside the mapped region (crash, or leak switch memory into
+ * packets). Ring indexes are masked and chains are bounded by the mempool, so those are
+ * safe. Until the PMD checks descriptors (as VPP's memif node does, "bad descriptor"),
+ * memif ports are for trusted pods; vhost-user is the port type for untrusted ones.
+ *
+ * Control thread (main lcore) only; not on the packet path.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_dev.h>
+#include <rte_debug.h>
+
+#include "backend.h"
+#include "backend_lib.h"
+#include "port.h"
+
+#define MEMIF_SECRET_MAX 24 /* net_memif: "string len 24" */
+
+struct memif_conf {
+	char socket[PSW_SOCK_PATH_MAX + 1];
+	bool abstract;
+	const char *netns;    /* NULL: podswitchd's own namespace */
+	unsigned id;
+	unsigned log2_ring;
+	unsigned buffer_size;
+	const char *secret;   /* NULL: none */
+	struct psw_sock_perm perm;
+};
+
+static const struct psw_opt memif_opts[] = {
+	{ "socket", PSW_OPT_STRING },
+	{ "abstract", PSW_OPT_BOOL },
+	{ "netns", PSW_OPT_STRING },
+	{ "id", PSW_OPT_UINT },
+	{ "ring_size", PSW_OPT_UINT },
+	{ "buffer_size", PSW_OPT_UINT },
+	{ "secret", PSW_OPT_STRING },
+	{ "owner", PSW_OPT_STRING },
+	{ "group", PSW_OPT_STRING },
+	{ "perm", PSW_OPT_STRING },
+	{ NULL },
+};
+
+static int
+memif_parse(const char *name, json_t *o, struct memif_conf *c, struct psw_rpc_error *err)
+{
+	const char *sock;
+	uint64_t v;
+
+	memset(c, 0, sizeof(*c));
+	if (!psw_backend_name_ok(name))
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "name: '%s' is not a valid port name", name);
+	if (psw_opts_check(o, memif_opts, err) < 0)
+		return -1;
+	c->abstract = psw_opt_bool(o, "abstract", true);
+	sock = psw_opt_str(o, "socket", NULL);
+	if (sock != NULL) {
+		if (strlen(sock) >= sizeof(c->socket))
+			return psw_sock_path_check("socket", sock, c->abstract, err);
+		snprintf(c->socket, sizeof(c->socket), "%s", sock);
+	} else if (snprintf(c->socket, sizeof(c->socket), "%s/%s.sock",
+			    psw_backend_socket_dir(), name) >= (int)sizeof(c->socket)) {
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "options.socket: default path for '%s' is too long; give one",
+				       name);
+	}
+	if (psw_sock_path_check("socket", c->socket, c->abstract, err) < 0)
+		return -1;
+	c->netns = psw_opt_str(o, "netns", NULL);
+	if (c->netns != NULL && c->netns[0] != '/')
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "options.netns: must be an absolute path");
+	if (psw_opt_uint(o, "id", 0, 0, UINT32_MAX, &v, err) < 0)
+		return -1;
+	c->id = (unsigned)v;
+	if (psw_opt_uint(o, "ring_size", 1024, 2, 1 << 14, &v, err) < 0)
+		return -1;
+	if ((v & (v - 1)) != 0)
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "options.ring_size: %u is not a power of two", (unsigned)v);
+	c->log2_ring = (unsigned)__builtin_ctzll(v);
+	if (psw_opt_uint(o, "buffer_size", 2048, 128, UINT16_MAX, &v, err) < 0)
+		return -1;
+	c->buffer_size = (unsigned)v;
+	c->secret = psw_opt_str(o, "secret", NULL);
+	if (c->secret != NULL &&
+	    (strlen(c->secret) > MEMIF_SECRET_MAX || !psw_devarg_value_ok(c->secret)))
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "options.secret: 1..%d characters, no spaces, quotes, ',', '=', '[' or ']'",
+				       MEMIF_SECRET_MAX);
+	return psw_opt_perm(o, &c->perm, err);
+}
+
+static int
+memif_prepare(const char *name, json_t *options, char *devargs, size_t len,
+	      struct psw_rpc_error *err)
+{
+	char dev[RTE_DEV_NAME_MAX_LEN], owner[RTE_DEV_NAME_MAX_LEN];
+	struct memif_conf c;
+	int n;
+
+	if (memif_parse(name, options, &c, err) < 0)
+		return -1;
+	if (c.netns != NULL && psw_netns_check("netns", c.netns, err) < 0)
+		return -1;
+	if (psw_backend_dev_name("net_memif", name, dev, sizeof(dev)) < 0)
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "name: '%s' is not usable",
+				       name);
+	if (psw_devargs_in_use("net_memif", "socket", c.socket, owner, sizeof(owner)))
+		return psw_backend_err(err, PSW_RPC_EXISTS,
+				       "options.socket: %s is already used by device %s",
+				       c.socket, owner);
+	n = snprintf(devargs, len,
+		     "%s,role=server,id=%u,socket=%s,socket-abstract=%s,rsize=%u,bsize=%u%s%s",
+		     dev, c.id, c.socket, c.abstract ? "yes" : "no", c.log2_ring,
+		     c.buffer_size, c.secret ? ",secret=" : "", c.secret ? c.secret : "");
+	if (n < 0 || (size_t)n >= len)
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "options: devargs too long");
+	if (!c.abstract) {
+		/* A socket file survives a SIGKILL and makes bind() fail: remove it when
+		 * nobody listens on it. */
+		if (psw_sock_dir_make(c.socket, &c.perm, err) < 0)
+			return -1;
+		if (psw_sock_clear_stale(c.socket, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+memif_probe(const char *name, json_t *options, const char *devargs,
+	    struct psw_rpc_error *err)
+{
+	struct memif_conf c;
+	int saved, rc, rc2;
+
+	if (memif_parse(name, options, &c, err) < 0)
+		return -EINVAL;
+	if (c.netns == NULL) {
+		rc = rte_dev_probe(devargs);
+		if (rc < 0)
+			psw_backend_err(err, PSW_RPC_FAILED, "memif %s: probe failed: %s",
+					c.socket, strerror(-rc));
+		return rc;
+	}
+	if (psw_netns_enter(c.netns, &saved, err) < 0)
+		return -EINVAL;
+	rc = rte_dev_probe(devargs);
+	rc2 = psw_netns_leave(saved);
+	/* Staying in the pod's namespace would put every later socket there: stop hard. */
+	if (rc2 < 0)
+		rte_panic("cannot return to podswitchd's network namespace: %s\n",
+			  strerror(-rc2));
+	if (rc < 0)
+		psw_backend_err(err, PSW_RPC_FAILED, "memif %s in %s: probe failed: %s",
+				c.socket, c.netns, strerror(-rc));
+	return rc;
+}
+
+static int
+memif_started(const char *name, uint16_t dpdk_port, json_t *options,
+	      struct psw_rpc_error *err)
+{
+	struct memif_conf c;
+
+	(void)dpdk_port;
+	if (memif_parse(name, options, &c, err) < 0)
+		return -1;
+	if (c.abstract)
+		return 0;
+	return psw_sock_apply_perm(c.socket, &c.perm, err);
+}
+
+static void
+memif_removed(const char *name, json_t *options)
+{
+	struct memif_conf c;
+	struct stat st;
+
+	if (memif_parse(name, options, &c, NULL) < 0 || c.abstract)
+		return;
+	if (lstat(c.socket, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)psw_sock_clear_stale(c.socket, NULL);
+}
+
+static void
+memif_describe(const char *name, json_t *options, json_t *out)
+{
+	struct memif_conf c;
+
+	if (memif_parse(name, options, &c, NULL) < 0)
+		return;
+	json_object_set_new(out, "socket", json_string(c.socket));
+	json_object_set_new(out, "abstract", json_boolean(c.abstract));
+	if (c.netns != NULL)
+		json_object_set_new(out, "netns", json_string(c.netns));
+	json_object_set_new(out, "id", json_integer(c.id));
+	json_object_set_new(out, "ring_size", json_integer(1 << c.log2_ring));
+	json_object_set_new(out, "buffer_size", json_integer(c.buffer_size));
+	json_object_set_new(out, "role", json_string("server"));
+}
+
+const struct psw_backend psw_backend_memif = {
+	.type = "memif",
+	.prepare = memif_prepare,
+	.probe = memif_probe,
+	.started = memif_started,
+	.removed = memif_removed,
+	.describe = memif_describe,
+};
