@@ -141,8 +141,8 @@ void psw_mac_format(const unsigned char mac[6], char out[18]);
 void psw_mac_random(unsigned char mac[6]);
 /* FNV-1a 64 of a, a NUL, b: stable across runs (names must match between ADD and DEL). */
 uint64_t psw_cni_hash(const char *a, const char *b);
-/* podswitchd port name for an attachment: [A-Za-z0-9_.-], < 64 bytes, unique per
- * (container id, ifname). */
+/* podswitchd port name for an attachment: "cni" + 11 hex digits of a hash of
+ * (container id, ifname); fits every port type's device-name limits. */
 void psw_cni_port_name(const char *container_id, const char *ifname, char out[PSW_CNI_PORT_NAME_MAX]);
 /* Host-side tap name (<= 15 chars), unique per (container id, ifname). */
 void psw_cni_tap_name(const char *container_id, const char *ifname, char out[PSW_CNI_IFNAME_MAX]);

@@ -149,12 +149,12 @@ static void sanitize(char *out, const char *s, size_t max)
 
 void psw_cni_port_name(const char *container_id, const char *ifname, char out[PSW_CNI_PORT_NAME_MAX])
 {
-	char cid[13], ifn[PSW_CNI_IFNAME_MAX];
-
-	sanitize(cid, container_id, 12);
-	sanitize(ifn, ifname, PSW_CNI_IFNAME_MAX - 1);
-	snprintf(out, PSW_CNI_PORT_NAME_MAX, "cni-%s-%s-%08" PRIx32, cid, ifn,
-		 (uint32_t)psw_cni_hash(container_id, ifname));
+	/* Short on purpose: DPDK's net_tap names a mempool "mp_net_tap_<port>" and mempool
+	 * names stop at 25 characters, so a tap port name may have 14. Whose port it is
+	 * shows in its external_ids (container id, ifname, pod). 44 bits of hash: a
+	 * collision needs about 4 million attachments on one node. */
+	snprintf(out, PSW_CNI_PORT_NAME_MAX, "cni%011" PRIx64,
+		 (uint64_t)(psw_cni_hash(container_id, ifname) & 0xfffffffffffull));
 }
 
 void psw_cni_tap_name(const char *container_id, const char *ifname, char out[PSW_CNI_IFNAME_MAX])
