@@ -24,6 +24,7 @@
 static const struct psw_cmd *const tables[] = {
 	psw_cmds_port,
 	psw_cmds_stats,
+	psw_cmds_state,
 	NULL
 };
 

@@ -67,13 +67,43 @@ type_name(enum psw_opt_type t)
 	return "?";
 }
 
+/* podswitchctl's --option key=value and CNI configs may give numbers and booleans as
+ * strings: "2", "true"/"false"/"yes"/"no" are taken too. */
+static bool
+str_uint(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return *end == '\0' && errno == 0;
+}
+
+static int
+str_bool(const char *s)
+{
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0)
+		return 1;
+	if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0)
+		return 0;
+	return -1;
+}
+
 static bool
 type_ok(json_t *v, enum psw_opt_type t)
 {
+	uint64_t x;
+
 	switch (t) {
 	case PSW_OPT_STRING: return json_is_string(v);
-	case PSW_OPT_UINT: return json_is_integer(v) && json_integer_value(v) >= 0;
-	case PSW_OPT_BOOL: return json_is_boolean(v);
+	case PSW_OPT_UINT:
+		return (json_is_integer(v) && json_integer_value(v) >= 0) ||
+		       (json_is_string(v) && str_uint(json_string_value(v), &x));
+	case PSW_OPT_BOOL:
+		return json_is_boolean(v) ||
+		       (json_is_string(v) && str_bool(json_string_value(v)) >= 0);
 	}
 	return false;
 }
@@ -119,6 +149,8 @@ psw_opt_bool(json_t *options, const char *key, bool def)
 {
 	json_t *v = options ? json_object_get(options, key) : NULL;
 
+	if (json_is_string(v) && str_bool(json_string_value(v)) >= 0)
+		return str_bool(json_string_value(v)) == 1;
 	return json_is_boolean(v) ? json_is_true(v) : def;
 }
 
@@ -133,10 +165,11 @@ psw_opt_uint(json_t *options, const char *key, uint64_t def, uint64_t min, uint6
 		*out = def;
 		return 0;
 	}
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		x = (uint64_t)json_integer_value(v);
+	else if (!json_is_string(v) || !str_uint(json_string_value(v), &x))
 		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
 				       "options.%s: expected a non-negative integer", key);
-	x = (uint64_t)json_integer_value(v);
 	if (x < min || x > max)
 		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
 				       "options.%s: %" PRIu64 " is out of range %" PRIu64
