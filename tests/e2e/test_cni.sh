@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Issue 5, end to end: the CNI plugin as the kubelet's runtime and Multus run it. Two pods
+# (network namespaces) get a tap port each through ADD (host-local IPAM), ping each other
+# through podswitchd, pass CHECK, get a second interface on a second network (Multus net1),
+# run parallel ADDs, and DEL twice; afterwards no port, lease, file or interface remains.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cni_lib.sh"
+
+write_config "$T/sw.json"
+start_switch "$T/sw.json"
+net_setup
+
+# The primary network, as a conflist's single plugin is passed (cniVersion 1.1.0: the
+# plugin talks 1.0.0 to Debian's host-local and answers in 1.1.0).
+cat >"$T/net.json" <<JSON
+{"cniVersion": "1.1.0", "name": "podnet", "type": "podswitch", $(net_member)
+ "socket": "$SOCK", "socketDir": "$PODS", "mtu": 1400,
+ "ipam": {"type": "host-local", "subnet": "10.99.0.0/24", "dataDir": "$IPAM",
+          "routes": [{"dst": "0.0.0.0/0"}]},
+ "dns": {"nameservers": ["10.99.0.53"]}}
+JSON
+NSA=$(mkns ${NSP}a)
+NSB=$(mkns ${NSP}b)
+
+# 1. ADD two pods.
+cni ADD ctr-a "$NSA" eth0 "$T/net.json" "$(k8s_args default pod-a ctr-a)" >"$T/a.json" || fail "ADD a: $(cat "$T/a.json")"
+cni ADD ctr-b "$NSB" eth0 "$T/net.json" "$(k8s_args default pod-b ctr-b)" >"$T/b.json" || fail "ADD b: $(cat "$T/b.json")"
+jq -e '.cniVersion == "1.1.0" and .interfaces[0].name == "eth0" and .interfaces[0].sandbox == "'"$NSA"'"
+       and .interfaces[0].mtu == 1400 and (.ips[0].address | startswith("10.99.0."))
+       and .ips[0].interface == 0 and .ips[0].gateway == "10.99.0.1" and (.ips[0] | has("version") | not)
+       and .routes[0].dst == "0.0.0.0/0" and .dns.nameservers[0] == "10.99.0.53"' "$T/a.json" >/dev/null \
+	|| fail "result of ADD a: $(cat "$T/a.json")"
+IPA=$(jq -r '.ips[0].address | split("/")[0]' "$T/a.json")
+IPB=$(jq -r '.ips[0].address | split("/")[0]' "$T/b.json")
+MACA=$(jq -r '.interfaces[0].mac' "$T/a.json")
+[ "$IPA" != "$IPB" ] || fail "both pods got $IPA"
+ip -n ${NSP}a -j addr show eth0 | jq -e --arg ip "$IPA" --arg mac "$MACA" \
+	'.[0].address == $mac and .[0].mtu == 1400 and (.[0].flags | index("UP")) and ([.[0].addr_info[].local] | index($ip))' >/dev/null \
+	|| fail "eth0 in pod a: $(ip -n ${NSP}a addr show eth0)"
+ip -n ${NSP}a route show default | grep -q "via 10.99.0.1 dev eth0" || fail "default route in pod a: $(ip -n ${NSP}a route)"
+ok "ADD: two pods with eth0, addresses $IPA and $IPB, MTU 1400, default route"
+
+PA=$(port_of ctr-a eth0); PB=$(port_of ctr-b eth0)
+[ -n "$PA" ] && [ -n "$PB" ] || fail "ports of the pods: $(rpc port.list)"
+rpc port.get "{\"name\": \"$PA\"}" | jq -e '.type == "tap" and .external_ids["k8s.pod"] == "default/pod-a"
+	and .external_ids["cni.container_id"] == "ctr-a" and .external_ids["cni.ifname"] == "eth0"
+	and .external_ids["k8s.infra_container_id"] == "ctr-a"' >/dev/null || fail "identity of $PA: $(rpc port.get "{\"name\": \"$PA\"}")"
+ok "ports $PA, $PB carry container id, ifname, namespace/pod"
+
+# 2. Traffic between the pods through podswitchd.
+connect_pods "$PA" "$PB"
+ip netns exec ${NSP}a ping -c 3 -i 0.2 -W 2 "$IPB" >"$T/ping1" || fail "ping a -> b: $(cat "$T/ping1")"
+ip netns exec ${NSP}b ping -c 3 -i 0.2 -W 2 "$IPA" >"$T/ping2" || fail "ping b -> a: $(cat "$T/ping2")"
+[ "$(rpc port.get "{\"name\": \"$PA\"}" | jq '.stats.rx_packets // .counters.rx_packets // 0')" -gt 0 ] \
+	|| echo "# note: no rx counter in port.get"
+ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}"
+
+# 3. CHECK with the prevResult of ADD passes; a prevResult with an address the pod does
+# not have fails with a CNI error.
+with_prev "$T/net.json" "$T/a.json" "$T/check-a.json"
+cni CHECK ctr-a "$NSA" eth0 "$T/check-a.json" "$(k8s_args default pod-a ctr-a)" >"$T/out" || fail "CHECK a: $(cat "$T/out")"
+jq '.ips[0].address = "10.99.0.250/24"' "$T/a.json" >"$T/bad-prev.json"
+with_prev "$T/net.json" "$T/bad-prev.json" "$T/check-bad.json"
+if cni CHECK ctr-a "$NSA" eth0 "$T/check-bad.json" >"$T/out"; then fail "CHECK with a wrong address passed"; fi
+jq -e '.code == 102 and (.msg | contains("10.99.0.250/24"))' "$T/out" >/dev/null || fail "CHECK error: $(cat "$T/out")"
+ok "CHECK passes for the pod as added, fails (code 102) for an address it lacks"
+
+# 4. Multus: a second interface net1 on a second network in pod a; MAC from runtimeConfig.
+cat >"$T/net2.json" <<JSON
+{"cniVersion": "1.0.0", "name": "secondnet", "type": "podswitch", "socket": "$SOCK",
+ "socketDir": "$PODS", "capabilities": {"mac": true},
+ "runtimeConfig": {"mac": "02:00:00:aa:bb:01"},
+ "ipam": {"type": "static", "addresses": [{"address": "10.98.0.5/24"}]}}
+JSON
+cni ADD ctr-a "$NSA" net1 "$T/net2.json" "$(k8s_args default pod-a ctr-a)" >"$T/a2.json" || fail "ADD net1: $(cat "$T/a2.json")"
+jq -e '.cniVersion == "1.0.0" and .interfaces[0].name == "net1" and .interfaces[0].mac == "02:00:00:aa:bb:01"
+       and .ips[0].address == "10.98.0.5/24"' "$T/a2.json" >/dev/null || fail "net1 result: $(cat "$T/a2.json")"
+ip -n ${NSP}a -j addr show net1 | jq -e '.[0].address == "02:00:00:aa:bb:01" and .[0].addr_info[0].local == "10.98.0.5"' >/dev/null \
+	|| fail "net1 in pod a: $(ip -n ${NSP}a addr show net1)"
+ip -n ${NSP}a addr show eth0 | grep -q "$IPA" || fail "eth0 lost its address"
+[ "$(cni_ports | wc -l)" = 3 ] || fail "expected 3 CNI ports: $(cni_ports)"
+ok "pod a holds eth0 (podnet) and net1 (secondnet, static IPAM, runtimeConfig MAC)"
+
+# 5. Parallel ADDs for four more pods (runtimes do that), then parallel DELs.
+pids=()
+for i in 1 2 3 4; do
+	ns=$(mkns ${NSP}p$i)
+	cni ADD ctr-p$i "$ns" eth0 "$T/net.json" "$(k8s_args default pod-p$i ctr-p$i)" >"$T/p$i.json" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a parallel ADD failed: $(cat "$T"/p*.json)"; done
+[ "$(jq -r '.ips[0].address' "$T"/p*.json | sort -u | wc -l)" = 4 ] || fail "parallel ADDs share addresses: $(jq -c .ips "$T"/p*.json)"
+[ "$(cni_ports | wc -l)" = 7 ] || fail "expected 7 CNI ports: $(cni_ports)"
+pids=()
+for i in 1 2 3 4; do
+	cni DEL ctr-p$i /var/run/netns/${NSP}p$i eth0 "$T/net.json" "$(k8s_args default pod-p$i ctr-p$i)" >"$T/d$i" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a parallel DEL failed: $(cat "$T"/d*)"; done
+[ "$(cni_ports | wc -l)" = 3 ] || fail "after parallel DELs: $(cni_ports)"
+ok "4 parallel ADDs: distinct addresses and ports; 4 parallel DELs"
+
+# 6. DEL twice for everything; the second finds nothing and still succeeds.
+for round in 1 2; do
+	cni DEL ctr-a "$NSA" net1 "$T/net2.json" "$(k8s_args default pod-a ctr-a)" >"$T/out" || fail "DEL net1 ($round): $(cat "$T/out")"
+	cni DEL ctr-a "$NSA" eth0 "$T/net.json" "$(k8s_args default pod-a ctr-a)" >"$T/out" || fail "DEL a ($round): $(cat "$T/out")"
+	cni DEL ctr-b "$NSB" eth0 "$T/net.json" "$(k8s_args default pod-b ctr-b)" >"$T/out" || fail "DEL b ($round): $(cat "$T/out")"
+	[ ! -s "$T/out" ] || fail "DEL printed something: $(cat "$T/out")"
+done
+[ -z "$(cni_ports)" ] || fail "ports left: $(cni_ports)"
+[ -z "$(ipam_leases)" ] || fail "IPAM leases left: $(ipam_leases)"
+ip -n ${NSP}a link show eth0 >/dev/null 2>&1 && fail "eth0 left in pod a"
+ip -n ${NSP}a link show net1 >/dev/null 2>&1 && fail "net1 left in pod a"
+ip -n ${NSP}b link show eth0 >/dev/null 2>&1 && fail "eth0 left in pod b"
+ip -o link | grep -q ' psw[0-9a-f]\{12\}' && fail "a host tap is left: $(ip -o link | grep psw)"
+[ -z "$(find "$PODS" -mindepth 1 -not -name '.podswitch-cni.lock')" ] || fail "files left: $(find "$PODS")"
+# DEL of a pod whose netns is already gone.
+cni DEL ctr-gone /var/run/netns/${NSP}gone eth0 "$T/net.json" >"$T/out" || fail "DEL with a missing netns: $(cat "$T/out")"
+cni DEL ctr-gone "" eth0 "$T/net.json" >"$T/out" || fail "DEL without CNI_NETNS: $(cat "$T/out")"
+ok "DEL twice: no port, lease, interface or file left; DEL without a netns succeeds"
