@@ -277,9 +277,9 @@ psw_devarg_value_ok(const char *s)
 }
 
 int
-psw_backend_dev_name(const char *drv, const char *name, char *out, size_t len)
+psw_backend_dev_name(const char *drv, const char *name, size_t max, char *out, size_t len)
 {
-	size_t cap = len < RTE_DEV_NAME_MAX_LEN ? len : RTE_DEV_NAME_MAX_LEN;
+	size_t cap = RTE_MIN(RTE_MIN(len, (size_t)RTE_DEV_NAME_MAX_LEN), max + 1);
 	int n;
 
 	if (!psw_backend_name_ok(name))

@@ -55,9 +55,11 @@ int psw_opt_perm(json_t *options, struct psw_sock_perm *p, struct psw_rpc_error 
 bool psw_backend_name_ok(const char *name);
 /* A devargs value: printable, no ',', '=', '[', ']', quotes, whitespace. */
 bool psw_devarg_value_ok(const char *s);
-/* The vdev name for port `name`: "<drv>_<name>", or, when that does not fit in the DPDK
- * device name limit, "<drv>_<first chars>_<hash>". Always unique per port name. */
-int psw_backend_dev_name(const char *drv, const char *name, char *out, size_t len);
+/* The vdev name for port `name`: "<drv>_<name>", or, when that is longer than max
+ * characters (or the DPDK device name limit), "<drv>_<first chars>_<hash>". Always
+ * unique per port name. */
+int psw_backend_dev_name(const char *drv, const char *name, size_t max, char *out,
+			 size_t len);
 
 /* A socket path option: absolute (unless abstract), short enough for sun_path, safe in
  * devargs. key names the option in the error. */

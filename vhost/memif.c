@@ -130,7 +130,8 @@ memif_prepare(const char *name, json_t *options, char *devargs, size_t len,
 		return -1;
 	if (c.netns != NULL && psw_netns_check("netns", c.netns, err) < 0)
 		return -1;
-	if (psw_backend_dev_name("net_memif", name, dev, sizeof(dev)) < 0)
+	if (psw_backend_dev_name("net_memif", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
+				 sizeof(dev)) < 0)
 		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "name: '%s' is not usable",
 				       name);
 	if (psw_devargs_in_use("net_memif", "socket", c.socket, owner, sizeof(owner)))

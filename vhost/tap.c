@@ -20,10 +20,15 @@
 #include <string.h>
 
 #include <rte_dev.h>
+#include <rte_mempool.h>
 
 #include "backend.h"
 #include "backend_lib.h"
 #include "port.h"
+
+/* net_tap names a mempool "mp_<device name>" (tap_gso_ctx_setup) and fails to start
+ * when that does not fit in a mempool name. */
+#define TAP_DEV_NAME_MAX (RTE_MEMPOOL_NAMESIZE - 1 - 3)
 
 static const struct psw_opt tap_opts[] = {
 	{ "ifname", PSW_OPT_STRING },
@@ -76,7 +81,8 @@ tap_prepare(const char *name, json_t *options, char *devargs, size_t len,
 
 	if (tap_parse(name, options, &ifname, err) < 0)
 		return -1;
-	if (psw_backend_dev_name("net_tap", name, dev, sizeof(dev)) < 0)
+	if (psw_backend_dev_name("net_tap", name, TAP_DEV_NAME_MAX, dev,
+				 sizeof(dev)) < 0)
 		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "name: '%s' is not usable",
 				       name);
 	if (psw_devargs_in_use("net_tap", "iface", ifname, owner, sizeof(owner)))

@@ -103,7 +103,8 @@ vu_prepare(const char *name, json_t *options, char *devargs, size_t len,
 
 	if (vu_parse(name, options, &c, err) < 0)
 		return -1;
-	if (psw_backend_dev_name("net_vhost", name, dev, sizeof(dev)) < 0)
+	if (psw_backend_dev_name("net_vhost", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
+				 sizeof(dev)) < 0)
 		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "name: '%s' is not usable",
 				       name);
 	if (psw_devargs_in_use("net_vhost", "iface", c.socket, owner, sizeof(owner)))
