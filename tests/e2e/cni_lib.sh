@@ -18,12 +18,12 @@ cni() {
 # k8s_args NAMESPACE POD INFRA_ID: CNI_ARGS as the kubelet's runtime passes them.
 k8s_args() { echo "IgnoreUnknown=1;K8S_POD_NAMESPACE=$1;K8S_POD_NAME=$2;K8S_POD_INFRA_CONTAINER_ID=$3"; }
 
-# mkns NAME: a pod's network namespace (removed at exit); prints its path.
+# mkns NAME: a pod's network namespace, removed at exit (not in $(...): on_exit must run
+# in the test's shell). Its path is /var/run/netns/NAME.
 mkns() {
 	ip netns add "$1"
 	on_exit ip netns del "$1"
 	ip netns exec "$1" ip link set lo up
-	echo "/var/run/netns/$1"
 }
 
 # with_prev CONFIG RESULT OUT: the config with "prevResult" (as a runtime does for CHECK).

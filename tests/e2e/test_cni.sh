@@ -19,8 +19,8 @@ cat >"$T/net.json" <<JSON
           "routes": [{"dst": "0.0.0.0/0"}]},
  "dns": {"nameservers": ["10.99.0.53"]}}
 JSON
-NSA=$(mkns ${NSP}a)
-NSB=$(mkns ${NSP}b)
+mkns ${NSP}a; NSA=/var/run/netns/${NSP}a
+mkns ${NSP}b; NSB=/var/run/netns/${NSP}b
 
 # 1. ADD two pods.
 cni ADD ctr-a "$NSA" eth0 "$T/net.json" "$(k8s_args default pod-a ctr-a)" >"$T/a.json" || fail "ADD a: $(cat "$T/a.json")"
@@ -84,8 +84,8 @@ ok "pod a holds eth0 (podnet) and net1 (secondnet, static IPAM, runtimeConfig MA
 # 5. Parallel ADDs for four more pods (runtimes do that), then parallel DELs.
 pids=()
 for i in 1 2 3 4; do
-	ns=$(mkns ${NSP}p$i)
-	cni ADD ctr-p$i "$ns" eth0 "$T/net.json" "$(k8s_args default pod-p$i ctr-p$i)" >"$T/p$i.json" &
+	mkns ${NSP}p$i
+	cni ADD ctr-p$i /var/run/netns/${NSP}p$i eth0 "$T/net.json" "$(k8s_args default pod-p$i ctr-p$i)" >"$T/p$i.json" &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || fail "a parallel ADD failed: $(cat "$T"/p*.json)"; done
