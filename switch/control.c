@@ -261,8 +261,12 @@ static json_t *handle_request(struct psw_control *c, json_t *req)
 				   "'params' must be an object of named parameters, got %s",
 				   json_kind(params));
 
+	/* From here on the request is well formed: a notification gets no reply, not
+	 * even an error (JSON-RPC 2.0, section 4.1). */
 	name = json_string_value(method);
 	fn = lookup(c, name);
+	if (!fn && !id)
+		return NULL;
 	if (!fn)
 		return error_reply(c, id, PSW_RPC_METHOD_NOT_FOUND, "unknown method '%s'", name);
 
