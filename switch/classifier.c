@@ -87,7 +87,7 @@ masked_hash(const struct subtable *st, const uint64_t *k)
 
 	for (i = 0; i < st->n_words; i++)
 		h = rte_hash_crc_8byte(k[st->words[i]] & st->mask[i], h);
-	return h;
+	return psw_hash_finish(h);
 }
 
 static inline bool
@@ -145,7 +145,7 @@ mask_hash(const uint64_t *m)
 
 	for (i = 0; i < PSW_FLOW_KEY_WORDS; i++)
 		h = rte_hash_crc_8byte(m[i], h);
-	return h;
+	return psw_hash_finish(h);
 }
 
 static uint32_t

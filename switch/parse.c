@@ -75,7 +75,7 @@ psw_flow_key_hash(const struct psw_flow_key *k)
 	b = rte_hash_crc_8byte(w[6], b);
 	a = rte_hash_crc_8byte(w[3], a);
 	b = rte_hash_crc_8byte(w[7], b);
-	return a ^ ((b << 16) | (b >> 16));
+	return psw_hash_finish(a ^ ((b << 16) | (b >> 16)));
 }
 
 /* L4 fields at p, `room` bytes available. */
