@@ -31,7 +31,7 @@ static int port_add(struct psw_client *c, int argc, char **argv, bool json)
 	int opt, rc = 2;
 
 	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		const char *name = argv[optind - 1];
+		const char *name = opt == 'r' ? "--rxq" : opt == 'T' ? "--txq" : "--mtu";
 		switch (opt) {
 		case 'd':
 			json_object_set_new(params, "devargs", json_string(optarg));
