@@ -1,22 +1,280 @@
 /*
- * pipeline.c: the forwarding decision for one rx burst (PMD threads), between pmd.c's
- * rx and txq.c's tx. For now: a port's static output, or a counted drop.
+ * pipeline.c: the forwarding decision for one rx burst (PMD threads), between pmd.c's rx
+ * and txq.c's tx: parse.c -> flow_cache.c -> classifier.c -> l2.c -> actions.c -> txq.c.
+ *
+ * Staged over the burst: parse every packet, look the whole burst up in the PMD's
+ * exact-match cache, send the misses to the classifier (and cache the rule's result),
+ * then act on every packet. A rule whose only action is NORMAL makes an L2 decision per
+ * packet; when that decision is a known unicast destination from a known source, the
+ * decision itself is cached for the flow (a per-PMD result pool, see actions.h), so a
+ * steady flow costs one cache lookup. Floods are never cached: they are decided again
+ * per packet, so a destination learned meanwhile is used at once.
+ *
+ * Generation: read once per burst, before the table pointers (flow_cache.h's rule), and
+ * every result is cached with it; any table change bumps it and every cached result goes
+ * stale. When no rule matches, the port's static output (issue 2) is the fallback; with
+ * none the packet is dropped as NO_RULE.
  */
-#include "pmd.h"
+#include <errno.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "actions.h"
+#include "classifier.h"
+#include "flow_cache.h"
+#include "flow_table.h"
+#include "l2.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "rcu.h"
+
+static unsigned cache_entries = PSW_PIPELINE_DEFAULT_CACHE;
+static unsigned cache_inv_prob = 1;
+static uint64_t tsc_hz = 1;
+
+void
+psw_pipeline_configure(unsigned entries, unsigned insert_inv_prob)
+{
+	cache_entries = entries ? entries : PSW_PIPELINE_DEFAULT_CACHE;
+	cache_inv_prob = insert_inv_prob ? insert_inv_prob : 1;
+}
+
+int
+psw_pipeline_pmd_init(struct psw_pmd *pmd)
+{
+	int socket = pmd->lcore < RTE_MAX_LCORE ? (int)rte_lcore_to_socket_id(pmd->lcore)
+						: SOCKET_ID_ANY;
+	struct psw_flow_ctx *ctx;
+	unsigned pool = cache_entries * 2;
+
+	if (pmd->flow_ctx)
+		return 0;
+	if (rte_get_tsc_hz())
+		tsc_hz = rte_get_tsc_hz();
+	ctx = rte_zmalloc_socket("psw_flow_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE, socket);
+	if (ctx == NULL)
+		return -ENOMEM;
+	ctx->cache = psw_flow_cache_create(cache_entries, cache_inv_prob, socket);
+	if (ctx->cache == NULL)
+		goto fail;
+	ctx->pool = rte_zmalloc_socket("psw_l2_results", sizeof(*ctx->pool) * pool,
+				       RTE_CACHE_LINE_SIZE, socket);
+	if (ctx->pool == NULL)
+		goto fail;
+	ctx->pool_mask = pool - 1;
+	psw_l2_learn_filter_init(&ctx->learn);
+	pmd->flow_ctx = ctx;
+	return 0;
+fail:
+	psw_flow_cache_free(ctx->cache);
+	rte_free(ctx);
+	return errno ? -errno : -ENOMEM;
+}
+
+void
+psw_pipeline_pmd_fini(struct psw_pmd *pmd)
+{
+	struct psw_flow_ctx *ctx = pmd->flow_ctx;
+
+	if (ctx == NULL)
+		return;
+	pmd->flow_ctx = NULL;
+	psw_flow_cache_free(ctx->cache);
+	rte_free(ctx->pool);
+	rte_free(ctx);
+}
+
+int
+psw_pipeline_read_stats(const struct psw_pmd *pmd, struct psw_pipeline_stats *st)
+{
+	const struct psw_flow_ctx *ctx = pmd->flow_ctx;
+
+	memset(st, 0, sizeof(*st));
+	if (ctx == NULL)
+		return -ENOENT;
+	psw_flow_cache_read_stats(ctx->cache, &st->cache);
+	st->cache_entries = psw_flow_cache_entries(ctx->cache);
+	st->l2_cached = ctx->l2_cached;
+	st->floods = ctx->floods;
+	st->copies = ctx->flood_copies;
+	st->learn_posted = ctx->learn.posted;
+	st->learn_lost = ctx->learn.lost;
+	return 0;
+}
+
+/* No rule: the port's static output, if it has one. */
+static inline void
+no_rule(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port)
+{
+	uint16_t out = __atomic_load_n(&psw_ports[in_port].output, __ATOMIC_RELAXED);
+
+	if (out == PSW_PORT_NONE)
+		psw_pmd_drop(pmd, m, in_port, PSW_DROP_NO_RULE);
+	else if (unlikely(out == in_port))
+		psw_pmd_drop(pmd, m, in_port, PSW_DROP_HAIRPIN);
+	else
+		psw_txq_enqueue(pmd, out, m, in_port);
+}
+
+static inline bool
+l2_result_valid(const struct psw_flow_result *r, const struct psw_flow_key *k, uint32_t hash,
+		uint16_t in_port)
+{
+	return r->in_port == in_port && r->hash == hash &&
+	       rte_is_same_ether_addr(&r->src, &k->dl_src) &&
+	       rte_is_same_ether_addr(&r->dst, &k->dl_dst);
+}
+
+/* NORMAL for one packet; caches a known-unicast decision for the flow. */
+static inline void
+normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16_t in_port,
+       const struct psw_flow_result *rr, const struct psw_flow_key *k, uint32_t hash,
+       uint64_t gen)
+{
+	struct psw_l2_decision d;
+
+	psw_l2_decide_rcu(in_port, &k->dl_src, &k->dl_dst, &d);
+	if (d.verdict == PSW_L2_UNICAST && d.src_state == PSW_L2_SRC_KNOWN) {
+		struct psw_flow_result *r = &ctx->pool[ctx->pool_next++ & ctx->pool_mask];
+
+		r->rule = rr->rule;
+		r->kind = PSW_RES_L2;
+		r->out_port = d.out_port;
+		r->in_port = in_port;
+		r->hash = hash;
+		r->src = k->dl_src;
+		r->dst = k->dl_dst;
+		r->src_e = (struct psw_fdb_entry *)d.src_e;
+		r->rule_res = rr;
+		psw_flow_cache_insert(ctx->cache, k, hash, gen, r);
+	}
+	psw_actions_normal(pmd, ctx, m, in_port, &d);
+}
+
+/* Per-rule counters, gathered over runs of packets that hit the same rule. */
+struct count_run {
+	const struct psw_rule *rule;
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+static inline void
+count_flush(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct count_run *c)
+{
+	if (c->rule)
+		psw_rule_count(c->rule, pmd->idx, c->packets, c->bytes, ctx->now_s);
+	c->rule = NULL;
+	c->packets = 0;
+	c->bytes = 0;
+}
+
+static inline void
+count(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct count_run *c,
+      const struct psw_rule *rule, uint32_t len)
+{
+	if (c->rule != rule)
+		count_flush(pmd, ctx, c);
+	c->rule = rule;
+	c->packets++;
+	c->bytes += len;
+}
+
+static void
+burst(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, uint16_t in_port,
+      struct rte_mbuf **pkts, uint16_t n)
+{
+	struct psw_flow_key keys[PSW_BURST];
+	uint32_t hashes[PSW_BURST];
+	const struct psw_flow_result *res[PSW_BURST];
+	struct count_run run = {0};
+	/* Generation first, then the table (flow_cache.h). */
+	uint64_t gen = __atomic_load_n(&psw_generation, __ATOMIC_ACQUIRE);
+	const struct psw_classifier *cls = __atomic_load_n(&psw_flow_cls, __ATOMIC_ACQUIRE);
+	uint16_t i;
+
+	ctx->now_s = pmd->now / tsc_hz;
+	psw_parse_burst(pkts, n, in_port, keys, hashes);
+	if (psw_flow_cache_lookup_burst(ctx->cache, keys, hashes, n, gen, res) < n) {
+		for (i = 0; i < n; i++) {
+			const struct psw_rule *rule;
+
+			if (res[i] || (keys[i].flags & PSW_KEY_F_BAD) || cls == NULL)
+				continue;
+			rule = psw_classifier_lookup(cls, &keys[i]);
+			if (rule == NULL)
+				continue;
+			res[i] = rule->owner;
+			psw_flow_cache_insert(ctx->cache, &keys[i], hashes[i], gen, res[i]);
+		}
+	}
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct psw_flow_result *r = res[i];
+
+		if (i + 1 < n)
+			rte_prefetch0(res[i + 1]);
+		if (unlikely(keys[i].flags & PSW_KEY_F_BAD)) {
+			psw_pmd_drop(pmd, m, in_port, keys[i].flags & PSW_KEY_F_TRUNCATED ?
+				     PSW_DROP_TRUNCATED : PSW_DROP_MALFORMED);
+			continue;
+		}
+		if (unlikely(r == NULL)) {
+			no_rule(pmd, m, in_port);
+			continue;
+		}
+		count(pmd, ctx, &run, r->rule, m->pkt_len);
+		switch (r->kind) {
+		case PSW_RES_L2:
+			if (likely(l2_result_valid(r, &keys[i], hashes[i], in_port))) {
+				struct psw_fdb_entry *e = r->src_e;
+
+				/* Shared line: written only when the second changes. */
+				if (unlikely(e->seen != ctx->now_s))
+					__atomic_store_n(&e->seen, ctx->now_s, __ATOMIC_RELAXED);
+				ctx->l2_cached++;
+				psw_txq_enqueue(pmd, r->out_port, m, in_port);
+				break;
+			}
+			normal(pmd, ctx, m, in_port, r->rule_res, &keys[i], hashes[i], gen);
+			break;
+		case PSW_RES_NORMAL:
+			normal(pmd, ctx, m, in_port, r, &keys[i], hashes[i], gen);
+			break;
+		case PSW_RES_OUTPUT:
+			if (unlikely(r->out_port == in_port))
+				psw_pmd_drop(pmd, m, in_port, PSW_DROP_HAIRPIN);
+			else
+				psw_txq_enqueue(pmd, r->out_port, m, in_port);
+			break;
+		case PSW_RES_DROP:
+			psw_pmd_drop(pmd, m, in_port, PSW_DROP_ACTION_DROP);
+			break;
+		default:
+			psw_actions_run(pmd, ctx, m, in_port, r->rule);
+			break;
+		}
+	}
+	count_flush(pmd, ctx, &run);
+}
 
 void
 psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t out = __atomic_load_n(&psw_ports[in_port].output, __ATOMIC_RELAXED);
-	enum psw_drop_reason why = PSW_DROP_NO_OUTPUT;
+	struct psw_flow_ctx *ctx = pmd->flow_ctx;
 
-	if (likely(out != PSW_PORT_NONE && out != in_port)) {
+	if (unlikely(ctx == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
-			psw_txq_enqueue(pmd, out, pkts[i], in_port);
+			no_rule(pmd, pkts[i], in_port);
 		return;
 	}
-	if (out == in_port)
-		why = PSW_DROP_HAIRPIN;
-	for (uint16_t i = 0; i < n; i++)
-		psw_pmd_drop(pmd, pkts[i], in_port, why);
+	while (n > 0) {
+		uint16_t c = n > PSW_BURST ? PSW_BURST : n;
+
+		burst(pmd, ctx, in_port, pkts, c);
+		pkts += c;
+		n -= c;
+	}
 }

@@ -1,0 +1,71 @@
+/*
+ * actions.h: what a PMD does with a packet once the flow table has decided
+ * (classifier.c -> actions.c -> txq.c): the resolved result that the exact-match cache
+ * holds (struct psw_flow_result), the per-PMD state of the flow pipeline
+ * (struct psw_flow_ctx, pmd->flow_ctx) and the action runner.
+ *
+ * A rule's result is computed once by the control thread when the rule is added
+ * (psw_actions_result_init) and lives next to the rule (rule->owner points to it). For
+ * rules whose only action is NORMAL, a PMD may also cache the L2 decision for one
+ * (in_port, source, destination): such results live in a per-PMD pool, are recycled
+ * round-robin, and carry what they were made for, so a recycled slot is detected and
+ * treated as a miss of the L2 step.
+ */
+#ifndef PSW_ACTIONS_H
+#define PSW_ACTIONS_H
+
+#include <stdint.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "flow.h"
+#include "l2.h"
+#include "pmd.h"
+
+enum psw_result_kind {
+	PSW_RES_OUTPUT = 1,    /* a single output action: out_port */
+	PSW_RES_DROP,          /* the action drop */
+	PSW_RES_NORMAL,        /* the single action normal: an L2 decision per packet */
+	PSW_RES_L2,            /* normal, resolved to out_port for (in_port, src, dst, hash) */
+	PSW_RES_ACTIONS,       /* anything else: run the rule's action list */
+};
+
+struct psw_flow_result {
+	const struct psw_rule *rule;
+	uint8_t kind;          /* enum psw_result_kind */
+	uint16_t out_port;     /* OUTPUT, L2 */
+	/* PSW_RES_L2: what the decision was made for. */
+	uint16_t in_port;
+	uint32_t hash;
+	struct rte_ether_addr src, dst;
+	struct psw_fdb_entry *src_e;   /* refreshed (coarse) on every hit */
+	const struct psw_flow_result *rule_res;  /* the rule's own (NORMAL) result */
+};
+
+struct psw_flow_cache;
+
+/* Per-PMD state of the pipeline (pmd->flow_ctx), made by psw_pipeline_pmd_init(). */
+struct psw_flow_ctx {
+	struct psw_flow_cache *cache;
+	struct psw_flow_result *pool;    /* L2 results, pool_mask + 1 of them */
+	uint32_t pool_mask;
+	uint32_t pool_next;
+	uint64_t now_s;                  /* coarse seconds of the current burst */
+	uint64_t l2_cached;              /* hits on cached L2 decisions */
+	uint64_t floods;                 /* packets flooded */
+	uint64_t flood_copies;           /* copies made for floods and multiple outputs */
+	struct psw_l2_learn_filter learn;
+};
+
+/* Control thread: classify rule's actions into res (rule->owner should point to res). */
+void psw_actions_result_init(struct psw_flow_result *res, const struct psw_rule *rule);
+
+/* PMD: NORMAL for m (consumed) with decision d made for it; learns and refreshes. */
+void psw_actions_normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m,
+			uint16_t in_port, const struct psw_l2_decision *d);
+
+/* PMD: run rule's action list on m (consumed). */
+void psw_actions_run(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m,
+		     uint16_t in_port, const struct psw_rule *rule);
+
+#endif

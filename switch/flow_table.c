@@ -1,0 +1,289 @@
+/*
+ * flow_table.c: the rule set (control thread only). Rules are kept in the order they were
+ * added; each change builds a whole new classifier (classifier.c) from the new list,
+ * publishes it (psw_publish bumps the generation, so every PMD's cache goes stale),
+ * retires the old classifier and then the removed rules (rules must outlive every
+ * classifier that references them), and waits for a grace period, so that the next
+ * packet after the RPC's answer follows the new table. A failed build changes nothing.
+ * PMDs never wait for any of this: they keep using the old table until the swap.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_table.h"
+#include "l2.h"
+#include "rcu.h"
+
+struct psw_classifier *psw_flow_cls;
+
+static struct psw_flow_entry **rules;
+static unsigned n_rules, cap_rules;
+static uint64_t next_id = 1;
+static uint32_t next_seq = 1;
+
+int
+psw_flow_table_init(unsigned n_pmds)
+{
+	return psw_rule_stats_init(n_pmds ? n_pmds : 1);
+}
+
+struct psw_flow_entry *
+psw_flow_entry_new(void)
+{
+	struct psw_flow_entry *e = calloc(1, sizeof(*e));
+
+	if (e) {
+		e->rule.stats_idx = PSW_RULE_STATS_NONE;
+		e->rule.owner = &e->res;
+	}
+	return e;
+}
+
+void
+psw_flow_entry_free(struct psw_flow_entry *e)
+{
+	if (e == NULL)
+		return;
+	if (e->rule.stats_idx != PSW_RULE_STATS_NONE)
+		psw_rule_stats_free(e->rule.stats_idx);
+	free(e);
+}
+
+static void
+entry_free_cb(void *p)
+{
+	psw_flow_entry_free(p);
+}
+
+void
+psw_flow_table_fini(void)
+{
+	/* After the PMDs have stopped. */
+	psw_classifier_free(psw_flow_cls);
+	psw_flow_cls = NULL;
+	for (unsigned i = 0; i < n_rules; i++)
+		psw_flow_entry_free(rules[i]);
+	free(rules);
+	rules = NULL;
+	n_rules = cap_rules = 0;
+}
+
+/* Make list[0..n) the table: build, publish, retire the old classifier and `gone`,
+ * wait a grace period. On failure nothing changes (list and gone stay the caller's). */
+static int
+commit(struct psw_flow_entry **list, unsigned n, unsigned cap,
+       struct psw_flow_entry **gone, unsigned n_gone)
+{
+	const struct psw_rule **rp = malloc(sizeof(*rp) * (n ? n : 1));
+	struct psw_classifier *cls, *old;
+
+	if (rp == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++)
+		rp[i] = &list[i]->rule;
+	cls = psw_classifier_build(rp, n);
+	free(rp);
+	if (cls == NULL)
+		return errno ? -errno : -ENOMEM;
+	old = psw_publish(&psw_flow_cls, cls);
+	psw_retire(old, psw_classifier_free_cb);
+	for (unsigned i = 0; i < n_gone; i++)
+		psw_retire(gone[i], entry_free_cb);
+	if (list != rules)
+		free(rules);
+	rules = list;
+	n_rules = n;
+	cap_rules = cap;
+	/* Every PMD has left the burst it was in: the next packet sees cls. */
+	psw_rcu_synchronize();
+	return 0;
+}
+
+int
+psw_flow_table_add(struct psw_flow_entry **entries, unsigned n, char *err, size_t errlen)
+{
+	struct psw_flow_entry **list;
+	unsigned cap = cap_rules, i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (n_rules + n > PSW_MAX_RULES) {
+		snprintf(err, errlen, "too many rules (at most %u)", PSW_MAX_RULES);
+		return -ENOSPC;
+	}
+	while (cap < n_rules + n)
+		cap = cap ? cap * 2 : 1024;
+	/* A new array: the old one stays the table until commit() succeeds. */
+	list = malloc(sizeof(*list) * cap);
+	if (list == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (n_rules)
+		memcpy(list, rules, sizeof(*list) * n_rules);
+	for (i = 0; i < n; i++) {
+		struct psw_flow_entry *e = entries[i];
+
+		rc = psw_rule_stats_alloc(&e->rule.stats_idx);
+		if (rc < 0) {
+			e->rule.stats_idx = PSW_RULE_STATS_NONE;
+			snprintf(err, errlen, "no room for rule counters (%s)", strerror(-rc));
+			goto fail;
+		}
+		e->rule.seq = next_seq + i;
+		e->rule.owner = &e->res;
+		psw_flow_match_normalize(&e->rule.match);
+		psw_actions_result_init(&e->res, &e->rule);
+		list[n_rules + i] = e;
+	}
+	rc = commit(list, n_rules + n, cap, NULL, 0);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot build the classifier: %s", strerror(-rc));
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		entries[i]->id = next_id++;
+		entries[i]->added_s = psw_l2_now_s();
+	}
+	next_seq += n;
+	return 0;
+fail:
+	for (unsigned j = 0; j < n && j <= i; j++) {
+		if (entries[j]->rule.stats_idx != PSW_RULE_STATS_NONE)
+			psw_rule_stats_free(entries[j]->rule.stats_idx);
+		entries[j]->rule.stats_idx = PSW_RULE_STATS_NONE;
+	}
+	free(list);
+	return rc;
+}
+
+/* Remove the rules for which pred() holds. Returns how many (0 if the rebuild failed:
+ * then nothing changed). */
+static unsigned
+remove_if(bool (*pred)(const struct psw_flow_entry *, const void *), const void *arg)
+{
+	struct psw_flow_entry **keep, **gone;
+	unsigned nk = 0, ng = 0;
+
+	for (unsigned i = 0; i < n_rules; i++)
+		ng += pred(rules[i], arg);
+	if (ng == 0)
+		return 0;
+	keep = malloc(sizeof(*keep) * (cap_rules ? cap_rules : 1));
+	gone = malloc(sizeof(*gone) * ng);
+	if (keep == NULL || gone == NULL)
+		goto fail;
+	ng = 0;
+	for (unsigned i = 0; i < n_rules; i++) {
+		if (pred(rules[i], arg))
+			gone[ng++] = rules[i];
+		else
+			keep[nk++] = rules[i];
+	}
+	if (commit(keep, nk, cap_rules, gone, ng) < 0)
+		goto fail;
+	free(gone);
+	return ng;
+fail:
+	free(keep);
+	free(gone);
+	return 0;
+}
+
+struct del_arg {
+	const struct psw_flow_match *m;
+	bool strict;
+	uint32_t priority;
+};
+
+static bool
+del_pred(const struct psw_flow_entry *e, const void *p)
+{
+	const struct del_arg *a = p;
+	const uint64_t *rk = psw_flow_key_words(&e->rule.match.key);
+	const uint64_t *rm = psw_flow_key_words(&e->rule.match.mask);
+	const uint64_t *mk = psw_flow_key_words(&a->m->key);
+	const uint64_t *mm = psw_flow_key_words(&a->m->mask);
+
+	if (a->strict) {
+		if (e->rule.priority != a->priority)
+			return false;
+		for (unsigned i = 0; i < PSW_FLOW_KEY_WORDS; i++)
+			if (rm[i] != mm[i] || (rk[i] & rm[i]) != (mk[i] & mm[i]))
+				return false;
+		return true;
+	}
+	/* The rule is at least as specific (its mask covers m's) and agrees on m's bits. */
+	for (unsigned i = 0; i < PSW_FLOW_KEY_WORDS; i++)
+		if ((rm[i] & mm[i]) != mm[i] || ((rk[i] ^ mk[i]) & mm[i]))
+			return false;
+	return true;
+}
+
+unsigned
+psw_flow_table_del(const struct psw_flow_match *m, bool strict, uint32_t priority)
+{
+	struct del_arg a = {m, strict, priority};
+
+	return remove_if(del_pred, &a);
+}
+
+static bool
+cookie_pred(const struct psw_flow_entry *e, const void *p)
+{
+	return e->rule.cookie == *(const uint64_t *)p;
+}
+
+unsigned
+psw_flow_table_del_cookie(uint64_t cookie)
+{
+	return remove_if(cookie_pred, &cookie);
+}
+
+static bool
+all_pred(const struct psw_flow_entry *e, const void *p)
+{
+	(void)e;
+	(void)p;
+	return true;
+}
+
+unsigned
+psw_flow_table_clear(void)
+{
+	return remove_if(all_pred, NULL);
+}
+
+static bool
+port_pred(const struct psw_flow_entry *e, const void *p)
+{
+	uint16_t port = *(const uint16_t *)p;
+
+	if (e->rule.match.mask.in_port && e->rule.match.key.in_port == port)
+		return true;
+	for (unsigned i = 0; i < e->rule.n_actions; i++)
+		if (e->rule.actions[i].type == PSW_ACT_OUTPUT && e->rule.actions[i].port == port)
+			return true;
+	return false;
+}
+
+unsigned
+psw_flow_table_port_gone(uint16_t port)
+{
+	return remove_if(port_pred, &port);
+}
+
+unsigned
+psw_flow_table_count(void)
+{
+	return n_rules;
+}
+
+const struct psw_flow_entry *
+psw_flow_table_at(unsigned i)
+{
+	return i < n_rules ? rules[i] : NULL;
+}

@@ -1,0 +1,60 @@
+/*
+ * flow_table.h: the rule set, owned by the control thread. Every change (add, delete,
+ * clear) builds a new classifier from the whole rule list, publishes it with RCU, retires
+ * the old classifier and the removed rules, and waits for a grace period before it
+ * returns, so that once an RPC has answered, the next packet follows the new table
+ * (control: rpc_flow.c -> flow_table.c -> classifier.c -> rcu.c; PMDs read psw_flow_cls).
+ */
+#ifndef PSW_FLOW_TABLE_H
+#define PSW_FLOW_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actions.h"
+#include "classifier.h"
+#include "flow.h"
+
+/* One rule and what the control thread knows of it. rule.owner points to res. */
+struct psw_flow_entry {
+	struct psw_rule rule;              /* immutable once published */
+	struct psw_flow_result res;        /* precomputed result (actions.h) */
+	uint64_t id;                       /* handed out at add, never reused */
+	uint64_t added_s;                  /* psw_l2_now_s() when added */
+};
+
+/* The published classifier; PMDs load it with __atomic_load_n(..., __ATOMIC_ACQUIRE). */
+extern struct psw_classifier *psw_flow_cls;
+
+/* Control thread. init: after rte_eal_init, with the number of PMDs (rule counters). */
+int psw_flow_table_init(unsigned n_pmds);
+void psw_flow_table_fini(void);
+
+/* A new, zeroed entry (rule.stats_idx = NONE); fill rule.match/actions/priority/cookie. */
+struct psw_flow_entry *psw_flow_entry_new(void);
+void psw_flow_entry_free(struct psw_flow_entry *e);
+
+/* Adds entries[0..n) all or none; takes them over on success (ids written back),
+ * leaves them to the caller on failure. 0 or -errno with a message. */
+int psw_flow_table_add(struct psw_flow_entry **entries, unsigned n, char *err, size_t errlen);
+
+/* Deletions; each returns the number of rules removed (0 is not an error).
+ * Loose: rules at least as specific as m that agree with it on m's fields.
+ * Strict: rules whose match equals m and whose priority equals priority. */
+unsigned psw_flow_table_del(const struct psw_flow_match *m, bool strict, uint32_t priority);
+unsigned psw_flow_table_del_cookie(uint64_t cookie);
+unsigned psw_flow_table_clear(void);
+/* Removes every rule that matches on port or outputs to it (the port is going away and
+ * its id will be reused). Call before the id can be given to another port. */
+unsigned psw_flow_table_port_gone(uint16_t port);
+
+unsigned psw_flow_table_count(void);
+/* The i-th rule in the order added (0 <= i < count), for listing. */
+const struct psw_flow_entry *psw_flow_table_at(unsigned i);
+
+/* Config loader and tests (rpc_flow.c): add one rule given in the text syntax
+ * ("priority=0,actions=normal"). 0 or -errno with a message naming the field. */
+int psw_flow_table_add_text(const char *rule, char *err, size_t errlen);
+
+#endif
