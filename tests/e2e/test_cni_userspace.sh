@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Issue 5: userspace pods through the CNI plugin. A vhost-user pod: ADD writes the
+# metadata file (and Multus's device-info file) in the pod's directory; a dpdk-testpmd
+# "pod" started only from what the metadata file says (virtio-user server=1 on the socket,
+# its MAC) answers ARP and ping (icmpecho) from a kernel pod through podswitchd. A memif
+# pod with a socket file and one with an abstract socket inside its netns. CHECK, and DEL
+# twice leaves no port, socket, file or directory.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cni_lib.sh"
+
+write_config "$T/sw.json"
+start_switch "$T/sw.json"
+net_setup
+mkns ${NSP}k; NSK=/var/run/netns/${NSP}k
+mkns ${NSP}v; NSV=/var/run/netns/${NSP}v
+mkns ${NSP}m; NSM=/var/run/netns/${NSP}m
+DEVINFO=$T/devinfo
+
+cat >"$T/tap.json" <<JSON
+{"cniVersion": "1.1.0", "name": "dpdknet", "type": "podswitch", $(net_member)
+ "socket": "$SOCK", "socketDir": "$PODS",
+ "ipam": {"type": "host-local", "subnet": "10.96.0.0/24", "dataDir": "$IPAM"}}
+JSON
+cat >"$T/vhost.json" <<JSON
+{"cniVersion": "1.1.0", "name": "dpdknet", "type": "podswitch", $(net_member)
+ "socket": "$SOCK", "socketDir": "$PODS", "interface": "vhost-user",
+ "vhostUser": {"mode": "client", "queues": 1},
+ "capabilities": {"CNIDeviceInfoFile": true},
+ "runtimeConfig": {"CNIDeviceInfoFile": "$DEVINFO/vpod-net1.json"},
+ "ipam": {"type": "host-local", "subnet": "10.96.0.0/24", "dataDir": "$IPAM"}}
+JSON
+
+# 1. ADD: a kernel pod (eth0) and a vhost-user pod (net1, as Multus adds it).
+cni ADD ctr-k "$NSK" eth0 "$T/tap.json" "$(k8s_args default kpod ctr-k)" >"$T/k.json" || fail "ADD kernel pod: $(cat "$T/k.json")"
+cni ADD ctr-v "$NSV" net1 "$T/vhost.json" "$(k8s_args default vpod ctr-v)" >"$T/v.json" || fail "ADD vhost pod: $(cat "$T/v.json")"
+DIR=$PODS/default_vpod
+META=$DIR/net1.json
+SOCKV=$DIR/net1.sock
+jq -e --arg s "$SOCKV" --arg ns "$NSV" '.cniVersion == "1.1.0" and .interfaces[0].name == "net1"
+	and .interfaces[0].socketPath == $s and .interfaces[0].sandbox == $ns and (.ips[0].address | startswith("10.96.0."))' \
+	"$T/v.json" >/dev/null || fail "vhost ADD result: $(cat "$T/v.json")"
+[ -f "$META" ] || fail "no metadata file $META: $(find "$PODS")"
+jq -e --arg s "$SOCKV" '.type == "vhost-user" and .mode == "server" and .socketPath == $s and .socketFile == "net1.sock"
+	and .ifname == "net1" and (.mac | test("^[0-9a-f:]{17}$")) and (.ips[0] | startswith("10.96.0.")) and .podName == "vpod"' \
+	"$META" >/dev/null || fail "metadata: $(cat "$META")"
+jq -e --arg s "$SOCKV" '.type == "vhost-user" and .version == "1.1.0" and .["vhost-user"].mode == "server" and .["vhost-user"].path == $s' \
+	"$DEVINFO/vpod-net1.json" >/dev/null || fail "device-info: $(cat "$DEVINFO/vpod-net1.json" 2>&1)"
+[ ${#SOCKV} -lt 108 ] || fail "socket path is ${#SOCKV} bytes"
+ok "vhost-user ADD: socketPath in the result, metadata file and device-info in place"
+
+# 2. CHECK before the pod's application runs: fine (podswitchd waits as client).
+with_prev "$T/vhost.json" "$T/v.json" "$T/chk-v.json"
+cni CHECK ctr-v "$NSV" net1 "$T/chk-v.json" "$(k8s_args default vpod ctr-v)" >"$T/out" || fail "CHECK vhost pod: $(cat "$T/out")"
+ok "CHECK of the vhost-user pod before its application starts"
+
+# 3. The userspace pod's application: testpmd from the metadata file alone.
+VMAC=$(jq -r .mac "$META"); VIP=$(jq -r '.ips[0] | split("/")[0]' "$META")
+VQ=$(jq -r .queues "$META")
+PV=$(port_of ctr-v net1); PK=$(port_of ctr-k eth0)
+connect_pods "$PK" "$PV"
+ip netns exec ${NSP}v dpdk-testpmd -l 0,1 -m 256 --no-pci --single-file-segments --file-prefix pswv$$ \
+	--vdev "net_virtio_user0,path=$DIR/$(jq -r .socketFile "$META"),server=1,queues=$VQ,mac=$VMAC" \
+	-- --forward-mode=icmpecho --stats-period 1 --nb-cores=1 >"$T/testpmd.log" 2>&1 &
+TP=$!
+on_exit "kill $TP; wait $TP; rm -rf /var/run/dpdk/pswv$$ /dev/hugepages/pswv$$*"
+link_up() { [ "$(rpc port.get "{\"name\": \"$1\"}" | jq -r '.link.up')" = true ]; }
+wait_until 20 link_up "$PV" \
+	|| fail "podswitchd did not connect to the pod's socket: $(rpc port.get "{\"name\": \"$PV\"}") $(tail -5 "$T/testpmd.log")"
+ip netns exec ${NSP}k ping -c 3 -i 0.3 -W 2 "$VIP" >"$T/ping" || fail "ping kernel pod -> testpmd pod: $(cat "$T/ping"); $(tail -20 "$T/testpmd.log")"
+ip -n ${NSP}k neigh show "$VIP" | grep -qi "$VMAC" || fail "ARP for $VIP is not the metadata MAC $VMAC"
+ok "testpmd started from the metadata file answers ARP and ping from the kernel pod"
+kill $TP; wait $TP 2>/dev/null || true
+
+# 4. memif with a socket file (podswitchd listens, the pod connects) and memif with an
+# abstract socket inside the pod's netns (nothing to mount).
+cat >"$T/memif.json" <<JSON
+{"cniVersion": "1.0.0", "name": "memifnet", "type": "podswitch", "socket": "$SOCK",
+ "socketDir": "$PODS", "interface": "memif", "memif": {"ringSize": 512}}
+JSON
+jq '.memif.abstract = true | .cniVersion = "1.1.0"' "$T/memif.json" >"$T/memif-abs.json"
+cni ADD ctr-m "$NSM" net1 "$T/memif.json" "$(k8s_args default mpod ctr-m)" >"$T/m.json" || fail "ADD memif: $(cat "$T/m.json")"
+[ -S "$PODS/default_mpod/net1.sock" ] || fail "memif socket not created by podswitchd: $(find "$PODS")"
+jq -e '.type == "memif" and .mode == "client" and .memif.role == "slave" and .memif.abstract == false' "$PODS/default_mpod/net1.json" >/dev/null \
+	|| fail "memif metadata: $(cat "$PODS/default_mpod/net1.json")"
+with_prev "$T/memif.json" "$T/m.json" "$T/chk-m.json"
+cni CHECK ctr-m "$NSM" net1 "$T/chk-m.json" "$(k8s_args default mpod ctr-m)" >"$T/out" || fail "CHECK memif: $(cat "$T/out")"
+cni ADD ctr-m "$NSM" net2 "$T/memif-abs.json" "$(k8s_args default mpod ctr-m)" >"$T/m2.json" || fail "ADD abstract memif: $(cat "$T/m2.json")"
+ABS=$(jq -r .abstractSocket "$PODS/default_mpod/net2.json")
+ip netns exec ${NSP}m cat /proc/net/unix | grep -q "@$ABS" || fail "no abstract socket @$ABS in the pod's netns"
+grep -q "@$ABS" /proc/net/unix && fail "abstract socket @$ABS is in the host netns"
+jq -e '.interfaces[0] | has("socketPath") | not' "$T/m2.json" >/dev/null || fail "abstract memif result has a socketPath"
+ok "memif: socket file served by podswitchd, CHECK; abstract socket @$ABS inside the pod's netns"
+
+# 5. DEL twice for all; nothing remains.
+for round in 1 2; do
+	cni DEL ctr-v "$NSV" net1 "$T/vhost.json" "$(k8s_args default vpod ctr-v)" >"$T/out" || fail "DEL vhost ($round): $(cat "$T/out")"
+	cni DEL ctr-k "$NSK" eth0 "$T/tap.json" "$(k8s_args default kpod ctr-k)" >"$T/out" || fail "DEL kernel ($round): $(cat "$T/out")"
+	cni DEL ctr-m "$NSM" net1 "$T/memif.json" "$(k8s_args default mpod ctr-m)" >"$T/out" || fail "DEL memif ($round): $(cat "$T/out")"
+	cni DEL ctr-m "$NSM" net2 "$T/memif-abs.json" "$(k8s_args default mpod ctr-m)" >"$T/out" || fail "DEL memif abstract ($round): $(cat "$T/out")"
+done
+[ -z "$(cni_ports)" ] || fail "ports left: $(cni_ports)"
+[ -z "$(ipam_leases)" ] || fail "leases left: $(ipam_leases)"
+[ -z "$(find "$PODS" -mindepth 1 -not -name '.podswitch-cni.lock')" ] || fail "files left: $(find "$PODS")"
+[ ! -e "$DEVINFO/vpod-net1.json" ] || fail "device-info file left"
+abs_gone() { ! ip netns exec ${NSP}m cat /proc/net/unix | grep -q "@$ABS"; }
+wait_until 5 abs_gone || fail "abstract socket @$ABS left in the pod netns after DEL (podswitchd memif)"
+ok "DEL twice: no port, lease, socket, metadata, device-info or directory left"
