@@ -300,6 +300,14 @@ static void handle_line(struct psw_control *c, struct client *cl, const char *li
 		i++;
 	if (i == len) /* blank line: nothing asked */
 		return;
+	const char *nul = memchr(line, '\0', len);
+	if (nul) { /* jansson would report "end of file" here, which misleads */
+		c->st.requests++;
+		queue_msg(c, cl, error_reply(c, NULL, PSW_RPC_PARSE_ERROR,
+					     "invalid JSON: NUL byte at column %zu",
+					     (size_t)(nul - line) + 1));
+		return;
+	}
 	msg = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (!msg) {
 		c->st.requests++;

@@ -342,6 +342,10 @@ static void test_invalid_json(void **state)
 	expect_error(c, "{\"jsonrpc\":\n", PSW_RPC_PARSE_ERROR, "invalid JSON", "null");
 	expect_error(c, "\x01\x02\xff\xfe garbage\n", PSW_RPC_PARSE_ERROR, "invalid JSON", "null");
 	expect_error(c, "{\"a\":1,\"a\":2}\n", PSW_RPC_PARSE_ERROR, "duplicate", "null");
+	conn_send_buf(c, "{\"x\0\":1}\n", 9);
+	json_t *r = conn_reply(c);
+	check_error(r, PSW_RPC_PARSE_ERROR, "NUL byte at column 4");
+	json_decref(r);
 	expect_usable(c);
 	/* Blank lines are not requests: no reply (the next reply is the next request's). */
 	conn_send(c, "\n  \n\r\n");
