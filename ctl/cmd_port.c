@@ -296,15 +296,15 @@ static int port_show(struct psw_client *c, int argc, char **argv, bool json)
 			continue;
 		if (!strcmp(*f, "link") && json_is_object(link)) {
 			json_t *sp = json_object_get(link, "speed_mbps");
-			psw_ctl_kv_print(stdout, "link:", "%s, %s Mb/s, %s duplex",
+			psw_ctl_kv_print(stdout, "link", "%s, %s Mb/s, %s duplex",
 					 json_is_true(json_object_get(link, "up")) ? "up" : "down",
 					 psw_ctl_str(sp, b2, sizeof(b2)),
 					 psw_ctl_str(json_object_get(link, "duplex"), buf, sizeof(buf)));
 		} else if (json_is_object(v)) {
-			snprintf(b2, sizeof(b2), "%s:", *f);
+			snprintf(b2, sizeof(b2), "%s", *f);
 			psw_ctl_kv_print(stdout, b2, "%s", kv_str(v, buf, sizeof(buf)));
 		} else {
-			snprintf(b2, sizeof(b2), "%s:", *f);
+			snprintf(b2, sizeof(b2), "%s", *f);
 			psw_ctl_kv_print(stdout, b2, "%s", psw_ctl_str(v, buf, sizeof(buf)));
 		}
 	}
@@ -314,7 +314,7 @@ static int port_show(struct psw_client *c, int argc, char **argv, bool json)
 			is_known |= !strcmp(*f, k);
 		if (is_known)
 			continue;
-		snprintf(b2, sizeof(b2), "%s:", k);
+		snprintf(b2, sizeof(b2), "%s", k);
 		psw_ctl_kv_print(stdout, b2, "%s", json_is_object(v) ? kv_str(v, buf, sizeof(buf))
 				 : psw_ctl_str(v, buf, sizeof(buf)));
 	}

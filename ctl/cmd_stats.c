@@ -202,9 +202,9 @@ static int info(struct psw_client *c, int argc, char **argv, bool json)
 		v = json_object_get(r, *f);
 		if (!v)
 			continue;
-		snprintf(key, sizeof(key), "%s:", *f);
+		snprintf(key, sizeof(key), "%s", *f);
 		if (!strcmp(*f, "uptime_s"))
-			psw_ctl_kv_print(stdout, "uptime:", "%s",
+			psw_ctl_kv_print(stdout, "uptime", "%s",
 					 uptime_str(psw_ctl_u64(r, *f), buf, sizeof(buf)));
 		else
 			psw_ctl_kv_print(stdout, key, "%s", psw_ctl_str(v, buf, sizeof(buf)));
@@ -215,7 +215,7 @@ static int info(struct psw_client *c, int argc, char **argv, bool json)
 			is_known |= !strcmp(*f, k);
 		if (is_known)
 			continue;
-		snprintf(key, sizeof(key), "%s:", k);
+		snprintf(key, sizeof(key), "%s", k);
 		psw_ctl_kv_print(stdout, key, "%s", psw_ctl_str(v, buf, sizeof(buf)));
 	}
 	json_decref(r);

@@ -177,8 +177,10 @@ uint64_t psw_ctl_u64(json_t *obj, const char *key)
 void psw_ctl_kv_print(FILE *f, const char *key, const char *fmt, ...)
 {
 	va_list ap;
+	char k[128];
 
-	fprintf(f, "%-16s ", key);
+	snprintf(k, sizeof(k), "%s:", key);
+	fprintf(f, "%-18s ", k);
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);

@@ -71,7 +71,7 @@ void psw_table_rowv(struct psw_table *t, ...);
 void psw_table_print(struct psw_table *t, FILE *f);
 void psw_table_free(struct psw_table *t);
 
-/* "key: value" lines with the keys aligned (for "show" commands). */
+/* "key: value" lines with the keys aligned (for "show" commands); key without ':'. */
 void psw_ctl_kv_print(FILE *f, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
