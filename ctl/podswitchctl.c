@@ -25,6 +25,7 @@ static const struct psw_cmd *const tables[] = {
 	psw_cmds_port,
 	psw_cmds_stats,
 	psw_cmds_state,
+	psw_cmds_flow, psw_cmds_network,
 	NULL
 };
 

@@ -16,6 +16,8 @@
  * none the packet is dropped as NO_RULE.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -29,6 +31,7 @@
 #include "parse.h"
 #include "pipeline.h"
 #include "rcu.h"
+#include "rpc_flow.h"
 
 static unsigned cache_entries = PSW_PIPELINE_DEFAULT_CACHE;
 static unsigned cache_inv_prob = 1;
@@ -102,6 +105,82 @@ psw_pipeline_read_stats(const struct psw_pmd *pmd, struct psw_pipeline_stats *st
 	st->learn_posted = ctx->learn.posted;
 	st->learn_lost = ctx->learn.lost;
 	return 0;
+}
+
+int
+psw_flow_pipeline_init(unsigned entries, unsigned aging_s, unsigned mac_limit, char *err,
+		       size_t errlen)
+{
+	int rc;
+
+	psw_pipeline_configure(entries, 1);
+	psw_l2_set_limits(aging_s, mac_limit);
+	rc = psw_flow_table_init(psw_n_pmds);
+	if (rc == 0)
+		rc = psw_l2_init(0);
+	if (rc == 0)
+		rc = psw_l2_learn_init();
+	for (unsigned i = 0; rc == 0 && i < psw_n_pmds; i++)
+		rc = psw_pipeline_pmd_init(psw_pmds[i]);
+	if (rc < 0)
+		snprintf(err, errlen, "flow pipeline set-up failed: %s", strerror(-rc));
+	return rc;
+}
+
+int
+psw_flow_config_networks(json_t *networks, char *err, size_t errlen)
+{
+	struct psw_rpc_error e;
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(networks, i, n) {
+		json_t *r;
+
+		if (json_is_string(n) && psw_l2_network_id(json_string_value(n)))
+			continue;
+		if (json_is_object(n) && json_is_string(json_object_get(n, "name")) &&
+		    psw_l2_network_id(json_string_value(json_object_get(n, "name"))))
+			continue;  /* already restored */
+		if (json_is_string(n)) {
+			json_t *p = json_pack("{sO}", "name", n);
+
+			r = psw_rpc_network_add(p, &e);
+			json_decref(p);
+		} else {
+			r = psw_rpc_network_add(n, &e);
+		}
+		if (r == NULL) {
+			snprintf(err, errlen, "networks[%zu]: %s", i, e.message);
+			return -EINVAL;
+		}
+		json_decref(r);
+	}
+	return 0;
+}
+
+int
+psw_flow_config_flows(json_t *flows, char *err, size_t errlen)
+{
+	return psw_rpc_flow_add_config(flows, err, errlen);
+}
+
+void
+psw_flow_port_removed(uint16_t port)
+{
+	psw_flow_table_port_gone(port);
+	psw_l2_port_leave(port);
+}
+
+void
+psw_flow_pipeline_fini(void)
+{
+	for (unsigned i = 0; i < psw_n_pmds; i++)
+		if (psw_pmds[i])
+			psw_pipeline_pmd_fini(psw_pmds[i]);
+	psw_flow_table_fini();
+	psw_l2_learn_fini();
+	psw_l2_fini();
 }
 
 /* No rule: the port's static output, if it has one. */

@@ -5,7 +5,9 @@
 #ifndef PSW_PIPELINE_H
 #define PSW_PIPELINE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "flow_cache.h"
 #include "pmd.h"
@@ -20,6 +22,22 @@ void psw_pipeline_configure(unsigned cache_entries, unsigned insert_inv_prob);
  * for every PMD before it starts. 0 or -errno. */
 int psw_pipeline_pmd_init(struct psw_pmd *pmd);
 void psw_pipeline_pmd_fini(struct psw_pmd *pmd);
+
+/* --- set-up for main.c, in this order (control thread) ------------------------------- */
+
+/* After psw_rcu_init, psw_pmd_init and rte_eal_init: the flow table, the FDB, the learn
+ * ring and every PMD's pipeline state. cache_entries, aging_s, mac_limit: 0 = default. */
+int psw_flow_pipeline_init(unsigned cache_entries, unsigned aging_s, unsigned mac_limit,
+			   char *err, size_t errlen);
+/* The config's "networks" (network.add params), BEFORE the ports that join them. */
+int psw_flow_config_networks(json_t *networks, char *err, size_t errlen);
+/* The config's "flows" (rule strings or flow.add objects), AFTER the ports they name. */
+int psw_flow_config_flows(json_t *flows, char *err, size_t errlen);
+/* port.del, before the port's id can be reused: drop the rules that name the port and
+ * take it out of its network (its MACs flushed). */
+void psw_flow_port_removed(uint16_t port);
+/* After the PMDs have stopped. */
+void psw_flow_pipeline_fini(void);
 
 struct psw_pipeline_stats {
 	struct psw_flow_cache_stats cache;

@@ -1,0 +1,373 @@
+/*
+ * cmd_flow.c: podswitchctl's flow commands (add, del, list, clear) and trace, clients of
+ * flow.* and trace (switch/rpc_flow.c, switch/trace.c). Runs in the podswitchctl
+ * process. Rules are written in the ovs-ofctl-like text syntax (flow_text.c), checked
+ * here first so that a typo is reported with its line, and sent as structured JSON; a
+ * file goes as one bulk request (all or nothing) when it fits in one request line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_text.h"
+#include "podswitchctl.h"
+
+/* Under the server's line limit (PSW_LINE_MAX, 1 MiB) with room for the envelope. */
+#define BULK_BYTES (900u * 1024)
+
+static int
+print_added(json_t *r, unsigned n)
+{
+	if (n == 1 && json_object_get(r, "id"))
+		printf("added flow %" JSON_INTEGER_FORMAT "\n",
+		       json_integer_value(json_object_get(r, "id")));
+	else
+		printf("added %u flow(s)\n", n);
+	return 0;
+}
+
+/* Rules of a file: one per line, blank lines and # comments skipped. */
+static int
+read_rules(const char *path, json_t *texts, json_t *lines)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL, err[256];
+	size_t cap = 0;
+	ssize_t len;
+	unsigned no = 0;
+	int rc = 0;
+
+	if (!f)
+		return psw_ctl_error("%s: %s", path, strerror(errno));
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char *p = line, *hash;
+		json_t *j;
+
+		no++;
+		hash = strchr(p, '#');
+		if (hash)
+			*hash = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strlen(p);
+		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' ||
+				   p[len - 1] == '\t'))
+			p[--len] = '\0';
+		if (!*p)
+			continue;
+		j = psw_flow_text_parse(p, PSW_FT_RULE, err, sizeof(err));
+		if (!j) {
+			rc = psw_ctl_error("%s:%u: %s", path, no, err);
+			break;
+		}
+		json_decref(j);
+		json_array_append_new(texts, json_string(p));
+		json_array_append_new(lines, json_integer(no));
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* Sends rules in as few requests as fit; reports a refused rule by its file line. */
+static int
+add_bulk(struct psw_client *c, const char *path, json_t *texts, json_t *lines, bool json)
+{
+	size_t n = json_array_size(texts), start = 0, total = 0, chunks = 0;
+
+	while (start < n) {
+		json_t *batch = json_array(), *r;
+		struct psw_rpc_error err;
+		size_t bytes = 0, i;
+		unsigned idx;
+
+		for (i = start; i < n && (bytes == 0 || bytes < BULK_BYTES); i++) {
+			bytes += strlen(json_string_value(json_array_get(texts, i))) + 3;
+			json_array_append(batch, json_array_get(texts, i));
+		}
+		r = psw_client_call(c, "flow.add", json_pack("{so}", "rules", batch), &err);
+		if (!r) {
+			if (sscanf(err.message, "rules[%u]", &idx) == 1 && start + idx < n) {
+				const char *msg = strchr(err.message, ':');
+
+				psw_ctl_error("%s:%" JSON_INTEGER_FORMAT ":%s", path,
+					      json_integer_value(json_array_get(lines, start + idx)),
+					      msg ? msg + 1 : err.message);
+			} else {
+				psw_ctl_rpc_error(&err);
+			}
+			if (total)
+				psw_ctl_error("%zu flow(s) of %s were added before this", total, path);
+			return 1;
+		}
+		chunks++;
+		total += i - start;
+		start = i;
+		if (json && start >= n && chunks == 1) {
+			psw_ctl_print_json(r);
+			json_decref(r);
+			return 0;
+		}
+		json_decref(r);
+	}
+	if (json) {
+		json_t *o = json_pack("{sI sI}", "added", (json_int_t)total,
+				      "requests", (json_int_t)chunks);
+
+		psw_ctl_print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	printf("added %zu flow(s)%s\n", total, chunks > 1 ? " (in several requests)" : "");
+	return 0;
+}
+
+static int
+flow_add(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const struct option opts[] = {
+		{"file", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *file = NULL;
+	json_t *texts, *lines, *params, *r;
+	char err[256];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
+		if (opt == 'f')
+			file = optarg;
+		else
+			return psw_ctl_bad_option(opt, argv);
+	}
+	if (file) {
+		if (optind < argc)
+			return psw_ctl_usage("give either -f FILE or rules, not both");
+		texts = json_array();
+		lines = json_array();
+		rc = read_rules(file, texts, lines);
+		if (rc == 0 && json_array_size(texts) == 0)
+			rc = psw_ctl_error("%s: no rules", file);
+		if (rc == 0)
+			rc = add_bulk(c, file, texts, lines, json);
+		json_decref(texts);
+		json_decref(lines);
+		return rc;
+	}
+	if (optind >= argc)
+		return psw_ctl_usage("flow add wants a RULE (e.g. \"priority=0,actions=normal\") or -f FILE");
+	if (argc - optind == 1) {
+		params = psw_flow_text_parse(argv[optind], PSW_FT_RULE, err, sizeof(err));
+		if (!params)
+			return psw_ctl_usage("%s", err);
+	} else {
+		json_t *rules = json_array();
+
+		for (int i = optind; i < argc; i++) {
+			json_t *j = psw_flow_text_parse(argv[i], PSW_FT_RULE, err, sizeof(err));
+
+			if (!j) {
+				json_decref(rules);
+				return psw_ctl_usage("rule %d: %s", i - optind + 1, err);
+			}
+			json_array_append_new(rules, j);
+		}
+		params = json_pack("{so}", "rules", rules);
+	}
+	r = psw_ctl_call(c, "flow.add", params);
+	if (!r)
+		return 1;
+	if (json)
+		rc = psw_ctl_print_json(r);
+	else
+		rc = print_added(r, argc - optind);
+	json_decref(r);
+	return rc;
+}
+
+static int
+flow_del(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const struct option opts[] = {
+		{"strict", no_argument, NULL, 's'},
+		{"cookie", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0}
+	};
+	bool strict = false, have_cookie = false;
+	uint64_t cookie = 0;
+	json_t *params, *r;
+	char err[256];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt == 's') {
+			strict = true;
+		} else if (opt == 'c') {
+			if (psw_ctl_parse_uint("--cookie", optarg, INT64_MAX, &cookie) < 0)
+				return 2;
+			have_cookie = true;
+		} else {
+			return psw_ctl_bad_option(opt, argv);
+		}
+	}
+	if (have_cookie) {
+		if (optind < argc || strict)
+			return psw_ctl_usage("--cookie takes no match and no --strict");
+		params = json_pack("{sI}", "cookie", (json_int_t)cookie);
+	} else {
+		if (argc - optind != 1)
+			return psw_ctl_usage("flow del wants one MATCH (\"\" for all), or --cookie C");
+		params = psw_flow_text_parse(argv[optind], PSW_FT_MATCH, err, sizeof(err));
+		if (!params)
+			return psw_ctl_usage("%s", err);
+		json_object_del(params, "cookie");
+		if (strict)
+			json_object_set_new(params, "strict", json_true());
+	}
+	r = psw_ctl_call(c, "flow.del", params);
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else
+		printf("deleted %" JSON_INTEGER_FORMAT " flow(s)\n",
+		       json_integer_value(json_object_get(r, "deleted")));
+	json_decref(r);
+	return 0;
+}
+
+static int
+flow_clear(struct psw_client *c, int argc, char **argv, bool json)
+{
+	json_t *r;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
+		return psw_ctl_bad_option(opt, argv);
+	if (optind < argc)
+		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	r = psw_ctl_call(c, "flow.clear", NULL);
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else
+		printf("deleted %" JSON_INTEGER_FORMAT " flow(s)\n",
+		       json_integer_value(json_object_get(r, "deleted")));
+	json_decref(r);
+	return 0;
+}
+
+static int
+flow_list(struct psw_client *c, int argc, char **argv, bool json)
+{
+	json_t *r, *f;
+	size_t i;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
+		return psw_ctl_bad_option(opt, argv);
+	if (optind < argc)
+		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	r = psw_ctl_call(c, "flow.list", NULL);
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	/* As ovs-ofctl dump-flows: counters, then the rule in the text syntax. */
+	json_array_foreach(json_object_get(r, "flows"), i, f) {
+		char *text = psw_flow_text_format(f);
+
+		printf(" id=%" PRIu64 ", duration=%" PRIu64 "s, n_packets=%" PRIu64
+		       ", n_bytes=%" PRIu64 ", idle_age=%" PRIu64 ", %s\n",
+		       psw_ctl_u64(f, "id"), psw_ctl_u64(f, "duration_s"), psw_ctl_u64(f, "packets"),
+		       psw_ctl_u64(f, "bytes"), psw_ctl_u64(f, "idle_age_s"),
+		       text ? text : "(cannot print this rule)");
+		free(text);
+	}
+	json_decref(r);
+	return 0;
+}
+
+static int
+trace(struct psw_client *c, int argc, char **argv, bool json)
+{
+	json_t *pkt, *r, *v;
+	char err[256], *text;
+	size_t i;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
+		return psw_ctl_bad_option(opt, argv);
+	if (argc - optind != 1)
+		return psw_ctl_usage("trace wants one PACKET (e.g. in_port=pod1,dl_dst=...,ip,nw_dst=...)");
+	pkt = psw_flow_text_parse(argv[optind], PSW_FT_PACKET, err, sizeof(err));
+	if (!pkt)
+		return psw_ctl_usage("%s", err);
+	r = psw_ctl_call(c, "trace", json_pack("{so}", "packet", pkt));
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	v = json_object_get(r, "rule");
+	if (json_is_object(v)) {
+		text = psw_flow_text_format(v);
+		printf("Rule: id=%" PRIu64 " %s\n", psw_ctl_u64(v, "id"), text ? text : "?");
+		free(text);
+	} else {
+		printf("Rule: none\n");
+	}
+	json_array_foreach(json_object_get(r, "steps"), i, v)
+		printf("  %s\n", json_string_value(v));
+	v = json_object_get(r, "l2");
+	if (json_is_object(v)) {
+		char b[3][256];
+
+		printf("L2: network %s, source %s, destination %s, decision %s\n",
+		       psw_ctl_str(json_object_get(v, "network"), b[0], sizeof(b[0])),
+		       psw_ctl_str(json_object_get(v, "source"), b[1], sizeof(b[1])),
+		       psw_ctl_str(json_object_get(v, "destination"), b[2], sizeof(b[2])),
+		       json_string_value(json_object_get(v, "decision")));
+	}
+	json_array_foreach(json_object_get(r, "outputs"), i, v) {
+		json_t *vlan = json_object_get(v, "dl_vlan");
+
+		printf("Output: %s dl_src=%s dl_dst=%s", json_string_value(json_object_get(v, "port")),
+		       json_string_value(json_object_get(v, "dl_src")),
+		       json_string_value(json_object_get(v, "dl_dst")));
+		if (vlan)
+			printf(" dl_vlan=%" JSON_INTEGER_FORMAT, json_integer_value(vlan));
+		printf(" (%s)\n", json_string_value(json_object_get(v, "via")));
+	}
+	v = json_object_get(r, "drop");
+	if (v)
+		printf("Final: drop (%s)\n", json_string_value(v));
+	else
+		printf("Final: %zu output(s)\n", json_array_size(json_object_get(r, "outputs")));
+	json_decref(r);
+	return 0;
+}
+
+const struct psw_cmd psw_cmds_flow[] = {
+	{"flow", "add", "RULE... | -f FILE",
+	 "Add rules (\"priority=100,in_port=pod1,ip,nw_dst=10.1.0.0/16,actions=output:uplink\"); "
+	 "-f: one per line, # comments, all or none.", flow_add},
+	{"flow", "del", "MATCH [--strict] | --cookie C",
+	 "Delete rules at least as specific as MATCH (--strict: exactly MATCH and its priority), "
+	 "or by cookie.", flow_del},
+	{"flow", "list", "", "List rules with their counters, in the text syntax.", flow_list},
+	{"flow", "clear", "", "Delete every rule.", flow_clear},
+	{"trace", NULL, "PACKET",
+	 "Show what the switch would do with a packet (in_port=pod1,dl_dst=...,ip,nw_dst=...).",
+	 trace},
+	{NULL}
+};

@@ -1,0 +1,212 @@
+/*
+ * cmd_network.c: podswitchctl's network and fdb commands, clients of network.* and fdb.*
+ * (switch/rpc_network.c). Runs in the podswitchctl process.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "podswitchctl.h"
+
+static int
+no_options(int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
+		return psw_ctl_bad_option(opt, argv);
+	return 0;
+}
+
+/* Calls method with params, prints the reply for --json or `ok` text. */
+static int
+simple(struct psw_client *c, const char *method, json_t *params, bool json, const char *ok)
+{
+	json_t *r = psw_ctl_call(c, method, params);
+
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else if (ok)
+		printf("%s\n", ok);
+	json_decref(r);
+	return 0;
+}
+
+static int
+network_add(struct psw_client *c, int argc, char **argv, bool json)
+{
+	if (no_options(argc, argv))
+		return 2;
+	if (argc - optind != 1)
+		return psw_ctl_usage("network add wants one NAME");
+	return simple(c, "network.add", json_pack("{ss}", "name", argv[optind]), json, NULL);
+}
+
+static int
+network_del(struct psw_client *c, int argc, char **argv, bool json)
+{
+	if (no_options(argc, argv))
+		return 2;
+	if (argc - optind != 1)
+		return psw_ctl_usage("network del wants one NAME");
+	return simple(c, "network.del", json_pack("{ss}", "name", argv[optind]), json, NULL);
+}
+
+static int
+network_join(struct psw_client *c, int argc, char **argv, bool json)
+{
+	if (no_options(argc, argv))
+		return 2;
+	if (argc - optind != 2)
+		return psw_ctl_usage("network join wants NETWORK PORT");
+	return simple(c, "network.join", json_pack("{ss ss}", "network", argv[optind],
+						   "port", argv[optind + 1]), json, NULL);
+}
+
+static int
+network_leave(struct psw_client *c, int argc, char **argv, bool json)
+{
+	if (no_options(argc, argv))
+		return 2;
+	if (argc - optind != 1)
+		return psw_ctl_usage("network leave wants one PORT");
+	return simple(c, "network.leave", json_pack("{ss}", "port", argv[optind]), json, NULL);
+}
+
+static int
+network_list(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const char *const hdr[] = {"NAME", "ID", "PORTS", "MACS"};
+	json_t *r, *n;
+	struct psw_table *t;
+	size_t i;
+
+	if (no_options(argc, argv))
+		return 2;
+	if (optind < argc)
+		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	r = psw_ctl_call(c, "network.list", NULL);
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	t = psw_table_new(4, hdr);
+	json_array_foreach(json_object_get(r, "networks"), i, n) {
+		char b[4][1024];
+		json_t *p;
+		size_t j, len = 0;
+
+		b[2][0] = '\0';
+		json_array_foreach(json_object_get(n, "ports"), j, p)
+			len += snprintf(b[2] + len, len < sizeof(b[2]) ? sizeof(b[2]) - len : 0,
+					"%s%s", j ? "," : "", json_string_value(p));
+		const char *cells[4] = {
+			psw_ctl_str(json_object_get(n, "name"), b[0], sizeof(b[0])),
+			psw_ctl_str(json_object_get(n, "id"), b[1], sizeof(b[1])),
+			b[2][0] ? b[2] : "-",
+			psw_ctl_str(json_object_get(n, "macs"), b[3], sizeof(b[3])),
+		};
+		psw_table_row(t, cells);
+	}
+	psw_table_print(t, stdout);
+	psw_table_free(t);
+	json_decref(r);
+	return 0;
+}
+
+static int
+fdb_list(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const char *const hdr[] = {"NETWORK", "MAC", "PORT", "AGE"};
+	json_t *params = json_object(), *r, *e;
+	struct psw_table *t;
+	size_t i;
+
+	if (no_options(argc, argv)) {
+		json_decref(params);
+		return 2;
+	}
+	if (argc - optind > 1) {
+		json_decref(params);
+		return psw_ctl_usage("fdb list takes at most one NETWORK");
+	}
+	if (argc - optind == 1)
+		json_object_set_new(params, "network", json_string(argv[optind]));
+	r = psw_ctl_call(c, "fdb.list", params);
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	t = psw_table_new(4, hdr);
+	json_array_foreach(json_object_get(r, "entries"), i, e) {
+		char b[4][256];
+		const char *cells[4] = {
+			psw_ctl_str(json_object_get(e, "network"), b[0], sizeof(b[0])),
+			psw_ctl_str(json_object_get(e, "mac"), b[1], sizeof(b[1])),
+			psw_ctl_str(json_object_get(e, "port"), b[2], sizeof(b[2])),
+			psw_ctl_str(json_object_get(e, "age_s"), b[3], sizeof(b[3])),
+		};
+		psw_table_row(t, cells);
+	}
+	psw_table_print(t, stdout);
+	psw_table_free(t);
+	json_decref(r);
+	return 0;
+}
+
+static int
+fdb_flush(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const struct option opts[] = {
+		{"port", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0}
+	};
+	json_t *params = json_object(), *r;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt != 'p') {
+			json_decref(params);
+			return psw_ctl_bad_option(opt, argv);
+		}
+		json_object_set_new(params, "port", json_string(optarg));
+	}
+	if (argc - optind > 1) {
+		json_decref(params);
+		return psw_ctl_usage("fdb flush takes at most one NETWORK");
+	}
+	if (argc - optind == 1)
+		json_object_set_new(params, "network", json_string(argv[optind]));
+	r = psw_ctl_call(c, "fdb.flush", params);
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else
+		printf("flushed %" JSON_INTEGER_FORMAT " entr%s\n",
+		       json_integer_value(json_object_get(r, "flushed")),
+		       json_integer_value(json_object_get(r, "flushed")) == 1 ? "y" : "ies");
+	json_decref(r);
+	return 0;
+}
+
+const struct psw_cmd psw_cmds_network[] = {
+	{"network", "add", "NAME", "Create a network (an isolated L2 domain for action normal).",
+	 network_add},
+	{"network", "del", "NAME", "Delete a network that has no ports.", network_del},
+	{"network", "list", "", "List networks with their ports and learned MACs.", network_list},
+	{"network", "join", "NETWORK PORT", "Move a port into a network.", network_join},
+	{"network", "leave", "PORT", "Take a port out of its network.", network_leave},
+	{"fdb", "list", "[NETWORK]", "List learned MAC addresses.", fdb_list},
+	{"fdb", "flush", "[NETWORK] [--port PORT]", "Forget learned MAC addresses.", fdb_flush},
+	{NULL}
+};
