@@ -265,16 +265,20 @@ void psw_table_print(struct psw_table *t, FILE *f)
 	bool right[32];
 	unsigned nc = t->ncols < 32 ? t->ncols : 32;
 
+	/* Right-align a column of numbers ("-" for none allowed), but not one of "-" only. */
 	for (unsigned i = 0; i < nc; i++) {
-		right[i] = t->nrows > 1;
+		bool numbers = true, any = false;
 		for (size_t r = 0; r < t->nrows; r++) {
 			const char *s = t->cells[r * t->ncols + i];
 			size_t l = strlen(s);
 			if (l > width[i])
 				width[i] = l;
 			if (r > 0 && !is_number(s))
-				right[i] = false;
+				numbers = false;
+			if (r > 0 && strcmp(s, "-") != 0)
+				any = true;
 		}
+		right[i] = numbers && any;
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (unsigned i = 0; i < nc; i++) {
