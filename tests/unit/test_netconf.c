@@ -1,0 +1,467 @@
+/*
+ * test_netconf.c: the CNI plugin's inputs (cni/netconf.c): strict network-config parsing
+ * (error codes and the field each message names), CNI_* environment and CNI_ARGS, and the
+ * names derived from (container id, ifname): port, tap, pod directory, socket path.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cni.h"
+
+static int parse(const char *text, const char *command, struct psw_netconf *nc,
+		 struct psw_cni_error *err)
+{
+	return psw_netconf_parse(text, strlen(text), command, nc, err);
+}
+
+/* The config must fail with code and a message containing msg. */
+static void expect_fail(const char *text, const char *command, int code, const char *msg)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err = {0};
+
+	if (parse(text, command, &nc, &err) == 0) {
+		psw_netconf_free(&nc);
+		fail_msg("accepted: %s", text);
+	}
+	if (err.code != code || !strstr(err.msg, msg))
+		fail_msg("config %s\n got %d \"%s\", want %d \"%s\"", text, err.code, err.msg, code,
+			 msg);
+}
+
+#define BASE "\"cniVersion\": \"1.1.0\", \"name\": \"podnet\", \"type\": \"podswitch\""
+
+static void test_defaults(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE "}", "ADD", &nc, &err), 0);
+	assert_int_equal(nc.version, PSW_CNI_V110);
+	assert_string_equal(nc.name, "podnet");
+	assert_int_equal(nc.iface, PSW_IFACE_TAP);
+	assert_string_equal(nc.control_socket, "/run/podswitch/podswitchd.sock");
+	assert_string_equal(nc.socket_dir, "/run/podswitch/pods");
+	assert_string_equal(nc.lock_file, "/run/podswitch/pods/.podswitch-cni.lock");
+	assert_string_equal(nc.network, "");
+	assert_null(nc.ipam);
+	assert_false(nc.mac_set);
+	assert_int_equal(nc.mtu, 0);
+	assert_false(nc.vhost_switch_server);
+	psw_netconf_free(&nc);
+}
+
+static void test_full(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+	const char *text = "{" BASE ", \"socket\": \"/tmp/s.sock\", \"network\": \"blue\","
+		" \"interface\": \"vhost-user\", \"mtu\": 9000, \"socketDir\": \"/var/run/psw///\","
+		" \"timeout\": 5000, \"vhostUser\": {\"mode\": \"server\", \"queues\": 4},"
+		" \"ipam\": {\"type\": \"host-local\", \"subnet\": \"10.1.0.0/16\"},"
+		" \"dns\": {\"nameservers\": [\"1.1.1.1\"]}, \"capabilities\": {\"mac\": true},"
+		" \"runtimeConfig\": {\"mac\": \"0a:58:0a:01:00:02\", \"ips\": [\"10.1.0.9/16\"],"
+		" \"CNIDeviceInfoFile\": \"/var/run/k8s.cni.cncf.io/devinfo/cni/x.json\", \"other\": 1},"
+		" \"args\": {\"cni\": {}}, \"disableCheck\": false}";
+
+	(void)state;
+	assert_int_equal(parse(text, "ADD", &nc, &err), 0);
+	assert_string_equal(nc.control_socket, "/tmp/s.sock");
+	assert_string_equal(nc.network, "blue");
+	assert_int_equal(nc.iface, PSW_IFACE_VHOST_USER);
+	assert_int_equal(nc.mtu, 9000);
+	assert_string_equal(nc.socket_dir, "/var/run/psw"); /* trailing slashes dropped */
+	assert_int_equal(nc.timeout_ms, 5000);
+	assert_true(nc.vhost_switch_server);
+	assert_int_equal(nc.queues, 4);
+	assert_non_null(nc.ipam);
+	assert_string_equal(nc.ipam_type, "host-local");
+	assert_non_null(nc.dns);
+	assert_true(nc.mac_set);
+	assert_memory_equal(nc.mac, "\x0a\x58\x0a\x01\x00\x02", 6);
+	assert_string_equal(nc.device_info_file, "/var/run/k8s.cni.cncf.io/devinfo/cni/x.json");
+	psw_netconf_free(&nc);
+}
+
+static void test_memif(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\", \"memif\": {\"abstract\": true,"
+			       " \"ringSize\": 2048, \"bufferSize\": 4096}}", "ADD", &nc, &err), 0);
+	assert_int_equal(nc.iface, PSW_IFACE_MEMIF);
+	assert_true(nc.memif_abstract);
+	assert_int_equal(nc.memif_ring_size, 2048);
+	assert_int_equal(nc.memif_buffer_size, 4096);
+	psw_netconf_free(&nc);
+}
+
+static void test_versions(void **state)
+{
+	static const char *const ok[] = {"0.3.1", "0.4.0", "1.0.0", "1.1.0"};
+	char text[256];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct psw_netconf nc;
+		struct psw_cni_error err;
+
+		snprintf(text, sizeof(text),
+			 "{\"cniVersion\": \"%s\", \"name\": \"n\", \"type\": \"podswitch\"}", ok[i]);
+		assert_int_equal(parse(text, "ADD", &nc, &err), 0);
+		assert_int_equal(nc.version, i);
+		assert_string_equal(nc.version_str, ok[i]);
+		assert_string_equal(psw_cni_version_name(i), ok[i]);
+		psw_netconf_free(&nc);
+	}
+	expect_fail("{\"cniVersion\": \"0.2.0\", \"name\": \"n\", \"type\": \"podswitch\"}", "ADD", 1,
+		    "incompatible CNI version \"0.2.0\"");
+	expect_fail("{\"cniVersion\": \"2.0.0\", \"name\": \"n\", \"type\": \"podswitch\"}", "ADD", 1,
+		    "\"2.0.0\"");
+	/* An unknown version wins over unknown fields: a newer spec may have them. */
+	expect_fail("{\"cniVersion\": \"9.9.9\", \"new\": 1}", "ADD", 1, "9.9.9");
+	expect_fail("{\"cniVersion\": 1, \"name\": \"n\", \"type\": \"podswitch\"}", "ADD", 7,
+		    "\"cniVersion\" must be a string");
+	expect_fail("{\"name\": \"n\", \"type\": \"podswitch\"}", "ADD", 7, "\"cniVersion\" is missing");
+	assert_true(psw_cni_version_cmp("0.4.0", "1.0.0") < 0);
+	assert_true(psw_cni_version_cmp("1.1.0", "1.0.0") > 0);
+	assert_true(psw_cni_version_cmp("1.0", "1.0.0") == 0);
+	assert_true(psw_cni_version_cmp("0.10.0", "0.9.0") > 0);
+	assert_int_equal(psw_cni_version_parse("0.3.0"), -1);
+}
+
+static void test_command_rules(void **state)
+{
+	(void)state;
+	expect_fail("{\"cniVersion\": \"0.3.1\", \"name\": \"n\", \"type\": \"podswitch\", "
+		    "\"prevResult\": {}}", "CHECK", 1, "CHECK needs cniVersion 0.4.0");
+	expect_fail("{" BASE "}", "CHECK", 7, "\"prevResult\" is missing");
+	expect_fail("{\"cniVersion\": \"1.0.0\", \"name\": \"n\", \"type\": \"podswitch\"}", "STATUS", 1,
+		    "STATUS needs cniVersion 1.1.0");
+	expect_fail("{\"cniVersion\": \"1.0.0\", \"name\": \"n\", \"type\": \"podswitch\"}", "GC", 1,
+		    "GC needs cniVersion 1.1.0");
+	expect_fail("{" BASE ", \"cni.dev/valid-attachments\": {}}", "GC", 7,
+		    "\"cni.dev/valid-attachments\" must be an array");
+	expect_fail("{" BASE ", \"cni.dev/valid-attachments\": [{\"containerID\": \"a\"}]}", "GC", 7,
+		    "cni.dev/valid-attachments[0]");
+}
+
+static void test_bad_fields(void **state)
+{
+	(void)state;
+	expect_fail("not json", "ADD", 6, "not valid JSON");
+	expect_fail("[1, 2]", "ADD", 6, "not a JSON object");
+	expect_fail("{" BASE ", \"name\": \"again\"}", "ADD", 6, "duplicate");
+	expect_fail("{\"cniVersion\": \"1.1.0\", \"type\": \"podswitch\"}", "ADD", 7, "\"name\" is missing");
+	expect_fail("{\"cniVersion\": \"1.1.0\", \"name\": \"n\"}", "ADD", 7, "\"type\" is missing");
+	expect_fail("{\"cniVersion\": \"1.1.0\", \"name\": \"n\", \"type\": \"bridge\"}", "ADD", 7,
+		    "\"type\" must be \"podswitch\"");
+	expect_fail("{" BASE ", \"colour\": 1}", "ADD", 2, "unknown field \"colour\"");
+	expect_fail("{" BASE ", \"mtu\": \"big\"}", "ADD", 7, "\"mtu\" must be an integer from 68 to 65535");
+	expect_fail("{" BASE ", \"mtu\": 67}", "ADD", 7, "\"mtu\"");
+	expect_fail("{" BASE ", \"mtu\": 65536}", "ADD", 7, "\"mtu\"");
+	expect_fail("{" BASE ", \"interface\": \"veth\"}", "ADD", 7, "\"interface\" must be");
+	expect_fail("{" BASE ", \"socket\": \"relative.sock\"}", "ADD", 7, "\"socket\" must be an absolute");
+	expect_fail("{" BASE ", \"socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		    "ADD", 7, "\"socket\" is longer than 107 bytes");
+	expect_fail("{" BASE ", \"socket\": \"\"}", "ADD", 7, "\"socket\" must be a non-empty string");
+	expect_fail("{" BASE ", \"socketDir\": \"run/x\"}", "ADD", 7, "\"socketDir\" must be an absolute");
+	expect_fail("{" BASE ", \"network\": \"a b\"}", "ADD", 7, "\"network\" must be");
+	expect_fail("{" BASE ", \"timeout\": 5}", "ADD", 7, "\"timeout\"");
+	expect_fail("{" BASE ", \"dns\": []}", "ADD", 7, "\"dns\" must be an object");
+	expect_fail("{" BASE ", \"args\": 1}", "ADD", 7, "\"args\" must be an object");
+	expect_fail("{" BASE ", \"vhostUser\": {}}", "ADD", 7, "\"vhostUser\" needs \"interface\": \"vhost-user\"");
+	expect_fail("{" BASE ", \"interface\": \"vhost-user\", \"vhostUser\": {\"mode\": \"both\"}}", "ADD",
+		    7, "\"vhostUser.mode\" must be \"client\" or \"server\"");
+	expect_fail("{" BASE ", \"interface\": \"vhost-user\", \"vhostUser\": {\"queues\": 0}}", "ADD", 7,
+		    "\"vhostUser.queues\"");
+	expect_fail("{" BASE ", \"interface\": \"vhost-user\", \"vhostUser\": {\"path\": \"/x\"}}", "ADD",
+		    2, "unknown field \"vhostUser.path\"");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"memif\": {\"ringSize\": 1000}}", "ADD", 7,
+		    "\"memif.ringSize\" must be a power of two");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"memif\": {\"abstract\": 1}}", "ADD", 7,
+		    "\"memif.abstract\" must be true or false");
+	expect_fail("{" BASE ", \"memif\": {}}", "ADD", 7, "\"memif\" needs \"interface\": \"memif\"");
+	expect_fail("{" BASE ", \"ipam\": {\"subnet\": \"10.0.0.0/8\"}}", "ADD", 7, "\"ipam.type\" is missing");
+	expect_fail("{" BASE ", \"ipam\": {\"type\": \"../bin/sh\"}}", "ADD", 7, "\"ipam.type\" must be a plugin name");
+	expect_fail("{" BASE ", \"ipam\": 3}", "ADD", 7, "\"ipam\" must be an object");
+	expect_fail("{" BASE ", \"runtimeConfig\": {\"mac\": \"01:00:5e:00:00:01\"}}", "ADD", 7,
+		    "\"runtimeConfig.mac\" must be a unicast MAC");
+	expect_fail("{" BASE ", \"runtimeConfig\": {\"mac\": \"0a:58:0a:01:00\"}}", "ADD", 7,
+		    "\"runtimeConfig.mac\"");
+	expect_fail("{" BASE ", \"runtimeConfig\": {\"ips\": \"10.0.0.1/8\"}}", "ADD", 7,
+		    "\"runtimeConfig.ips\" must be an array");
+	expect_fail("{" BASE ", \"runtimeConfig\": {\"CNIDeviceInfoFile\": \"x.json\"}}", "ADD", 7,
+		    "\"runtimeConfig.CNIDeviceInfoFile\" must be an absolute path");
+}
+
+static void test_empty_ipam(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE ", \"ipam\": {}}", "ADD", &nc, &err), 0);
+	assert_null(nc.ipam);
+	psw_netconf_free(&nc);
+}
+
+static void test_cni_args(void **state)
+{
+	struct psw_cni_env env;
+	struct psw_cni_error err;
+
+	(void)state;
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0;"
+					    "K8S_POD_INFRA_CONTAINER_ID=abc123;K8S_POD_UID=u-1;"
+					    "MAC=0a:00:00:00:00:01;IP=10.1.1.1/24;Whatever=x",
+					    &env, &err), 0);
+	assert_true(env.ignore_unknown);
+	assert_string_equal(env.k8s_namespace, "ns1");
+	assert_string_equal(env.k8s_pod, "web-0");
+	assert_string_equal(env.k8s_infra_id, "abc123");
+	assert_string_equal(env.k8s_pod_uid, "u-1");
+	assert_true(env.mac_set);
+
+	/* IgnoreUnknown may come after the unknown key. */
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("Foo=1;IgnoreUnknown=true", &env, &err), 0);
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("Foo=1", &env, &err), -1);
+	assert_int_equal(err.code, 4);
+	assert_non_null(strstr(err.msg, "unknown key \"Foo\""));
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("IgnoreUnknown=0;Foo=1", &env, &err), -1);
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("K8S_POD_NAME", &env, &err), -1);
+	assert_non_null(strstr(err.msg, "invalid pair"));
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("IgnoreUnknown=maybe", &env, &err), -1);
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(psw_cni_args_parse("MAC=zz", &env, &err), -1);
+	memset(&env, 0, sizeof(env));
+	/* Keys static IPAM reads pass without IgnoreUnknown. */
+	assert_int_equal(psw_cni_args_parse("IP=10.0.0.2/24;GATEWAY=10.0.0.1", &env, &err), 0);
+	assert_int_equal(psw_cni_args_parse("", &env, &err), 0);
+	assert_int_equal(psw_cni_args_parse(NULL, &env, &err), 0);
+}
+
+static void set_env(const char *cmd, const char *cid, const char *netns, const char *ifname,
+		    const char *path, const char *args)
+{
+	const char *names[] = {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME",
+			       "CNI_PATH", "CNI_ARGS"};
+	const char *vals[] = {cmd, cid, netns, ifname, path, args};
+
+	for (int i = 0; i < 6; i++)
+		if (vals[i])
+			setenv(names[i], vals[i], 1);
+		else
+			unsetenv(names[i]);
+}
+
+static void expect_env(int code, const char *msg)
+{
+	struct psw_cni_env env;
+	struct psw_cni_error err = {0};
+
+	if (code == 0) {
+		if (psw_cni_env_load(&env, &err))
+			fail_msg("env refused: %s", err.msg);
+		return;
+	}
+	assert_int_equal(psw_cni_env_load(&env, &err), -1);
+	if (err.code != code || !strstr(err.msg, msg))
+		fail_msg("got %d \"%s\", want %d \"%s\"", err.code, err.msg, code, msg);
+}
+
+static void test_env(void **state)
+{
+	struct psw_cni_env env;
+	struct psw_cni_error err;
+
+	(void)state;
+	set_env("ADD", "c1", "/var/run/netns/x", "eth0", "/opt/cni/bin", "K8S_POD_NAME=p;IgnoreUnknown=1");
+	assert_int_equal(psw_cni_env_load(&env, &err), 0);
+	assert_string_equal(env.command, "ADD");
+	assert_string_equal(env.container_id, "c1");
+	assert_string_equal(env.netns, "/var/run/netns/x");
+	assert_string_equal(env.ifname, "eth0");
+	assert_string_equal(env.k8s_pod, "p");
+
+	set_env("ADD", "c1", NULL, "eth0", "/opt/cni/bin", NULL);
+	expect_env(4, "CNI_NETNS is not set");
+	set_env("ADD", "c1", "", "eth0", "/opt/cni/bin", NULL);
+	expect_env(4, "CNI_NETNS is not set");
+	set_env("DEL", "c1", NULL, "eth0", "/opt/cni/bin", NULL);
+	expect_env(0, NULL); /* DEL may come without a netns */
+	set_env("ADD", NULL, "/x", "eth0", "/opt/cni/bin", NULL);
+	expect_env(4, "CNI_CONTAINERID is not set");
+	set_env("ADD", "-bad", "/x", "eth0", "/opt/cni/bin", NULL);
+	expect_env(4, "CNI_CONTAINERID");
+	set_env("ADD", "c/1", "/x", "eth0", "/opt/cni/bin", NULL);
+	expect_env(4, "CNI_CONTAINERID");
+	set_env("ADD", "c1", "/x", NULL, "/opt/cni/bin", NULL);
+	expect_env(4, "CNI_IFNAME is not set");
+	set_env("ADD", "c1", "/x", "a-very-long-ifname", "/opt/cni/bin", NULL);
+	expect_env(4, "not a valid interface name");
+	set_env("ADD", "c1", "/x", "a:b", "/opt/cni/bin", NULL);
+	expect_env(4, "not a valid interface name");
+	set_env("ADD", "c1", "/x", "..", "/opt/cni/bin", NULL);
+	expect_env(4, "not a valid interface name");
+	set_env("ADD", "c1", "/x", "eth0", NULL, NULL);
+	expect_env(4, "CNI_PATH is not set");
+	set_env("ADD", "c1", "/x", "eth0", "/p", "Nope=1");
+	expect_env(4, "unknown key \"Nope\"");
+	set_env("FROB", NULL, NULL, NULL, NULL, NULL);
+	expect_env(4, "CNI_COMMAND \"FROB\"");
+	set_env(NULL, NULL, NULL, NULL, NULL, NULL);
+	expect_env(4, "CNI_COMMAND is not set");
+	set_env("VERSION", NULL, NULL, NULL, NULL, NULL);
+	expect_env(0, NULL);
+	set_env("STATUS", NULL, NULL, NULL, NULL, NULL);
+	expect_env(0, NULL);
+	set_env("GC", NULL, NULL, NULL, NULL, NULL);
+	expect_env(4, "CNI_PATH is not set");
+}
+
+static bool name_chars_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void test_names(void **state)
+{
+	char a[PSW_CNI_PORT_NAME_MAX], b[PSW_CNI_PORT_NAME_MAX], t1[16], t2[16];
+	const char *cid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	(void)state;
+	psw_cni_port_name(cid, "eth0", a);
+	psw_cni_port_name(cid, "net1", b);
+	assert_string_not_equal(a, b);
+	assert_true(strlen(a) >= 1 && strlen(a) <= 14); /* net_tap's mempool-name limit */
+	assert_true(name_chars_ok(a));
+	psw_cni_port_name(cid, "eth0", b);
+	assert_string_equal(a, b); /* stable: DEL finds what ADD made */
+	psw_cni_port_name("x y/z", "e:0", a);
+	assert_true(name_chars_ok(a));
+	/* (container, ifname) pairs that concatenate alike still differ. */
+	psw_cni_port_name("ab", "c", a);
+	psw_cni_port_name("a", "bc", b);
+	assert_string_not_equal(a, b);
+
+	psw_cni_tap_name(cid, "eth0", t1);
+	psw_cni_tap_name(cid, "net1", t2);
+	assert_int_equal(strlen(t1), 15);
+	assert_string_not_equal(t1, t2);
+	assert_memory_equal(t1, "psw", 3);
+}
+
+static void test_pod_dir(void **state)
+{
+	struct psw_netconf nc = {0};
+	struct psw_cni_env env = {0};
+	struct psw_cni_error err;
+	char dir[PSW_CNI_PATH_MAX], sock[PSW_CNI_SUN_MAX], meta[PSW_CNI_PATH_MAX];
+	char longpod[200];
+
+	(void)state;
+	strcpy(nc.socket_dir, "/run/podswitch/pods");
+	env.container_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	env.ifname = "net1";
+	strcpy(env.k8s_namespace, "default");
+	strcpy(env.k8s_pod, "web-0");
+	assert_int_equal(psw_cni_pod_dir(&nc, &env, dir, sizeof(dir), &err), 0);
+	assert_string_equal(dir, "/run/podswitch/pods/default_web-0");
+	assert_int_equal(psw_cni_socket_path(dir, "net1", sock, sizeof(sock), &err), 0);
+	assert_string_equal(sock, "/run/podswitch/pods/default_web-0/net1.sock");
+	psw_cni_meta_path(dir, "net1", meta, sizeof(meta));
+	assert_string_equal(meta, "/run/podswitch/pods/default_web-0/net1.json");
+
+	/* Without pod names: the container id. */
+	env.k8s_pod[0] = '\0';
+	assert_int_equal(psw_cni_pod_dir(&nc, &env, dir, sizeof(dir), &err), 0);
+	assert_string_equal(dir, "/run/podswitch/pods/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_int_equal(psw_cni_socket_path(dir, "net1", sock, sizeof(sock), &err), 0);
+
+	/* A pod name too long for a socket path: the container id, shortened with a hash,
+	 * and the socket path still fits for the longest ifname. */
+	memset(longpod, 'p', 150);
+	longpod[150] = '\0';
+	strcpy(env.k8s_pod, longpod);
+	env.ifname = "abcdefghijklmno";
+	strcpy(nc.socket_dir, "/var/lib/kubelet/plugins/podswitch/sockets");
+	assert_int_equal(psw_cni_pod_dir(&nc, &env, dir, sizeof(dir), &err), 0);
+	assert_null(strstr(dir, "ppppp"));
+	assert_int_equal(psw_cni_socket_path(dir, env.ifname, sock, sizeof(sock), &err), 0);
+	assert_true(strlen(sock) < 108);
+	assert_true(strlen(sock) >= 100); /* uses the room it has */
+
+	/* Unsafe names never become paths. */
+	strcpy(env.k8s_pod, "../../etc");
+	assert_int_equal(psw_cni_pod_dir(&nc, &env, dir, sizeof(dir), &err), 0);
+	assert_null(strstr(dir, ".."));
+
+	/* A socketDir that leaves no room is a config error. */
+	memset(nc.socket_dir, 'd', 100);
+	nc.socket_dir[0] = '/';
+	nc.socket_dir[100] = '\0';
+	assert_int_equal(psw_cni_pod_dir(&nc, &env, dir, sizeof(dir), &err), -1);
+	assert_int_equal(err.code, 7);
+	assert_non_null(strstr(err.msg, "socketDir"));
+	assert_int_equal(psw_cni_socket_path(nc.socket_dir, "eth0", sock, sizeof(sock), &err), -1);
+	assert_int_equal(err.code, 7);
+}
+
+static void test_mac(void **state)
+{
+	unsigned char m[6];
+	char s[18];
+
+	(void)state;
+	assert_int_equal(psw_mac_parse("0a:58:0A:01:00:02", m), 0);
+	psw_mac_format(m, s);
+	assert_string_equal(s, "0a:58:0a:01:00:02");
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:02:03", m), -1);
+	assert_int_equal(psw_mac_parse("0a-58-0a-01-00-02", m), -1);
+	assert_int_equal(psw_mac_parse("ff:ff:ff:ff:ff:ff", m), -1);
+	for (int i = 0; i < 32; i++) {
+		psw_mac_random(m);
+		assert_int_equal(m[0] & 1, 0);     /* unicast */
+		assert_int_equal(m[0] & 2, 2);     /* locally administered */
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_command_rules),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_empty_ipam),
+		cmocka_unit_test(test_cni_args),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_pod_dir),
+		cmocka_unit_test(test_mac),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
