@@ -599,6 +599,62 @@ static void test_slow_reader_dropped(void **state)
 	conn_close(slow);
 }
 
+static void test_random_garbage(void **state)
+{
+	static const char base[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.echo\","
+				   "\"params\":{\"text\":\"abc\",\"n\":[1,{\"x\":null}]}}";
+	struct conn *c = conn_open();
+	char line[256];
+	unsigned seed = 12345;
+	int replies = 0;
+	(void)state;
+
+	/* 3000 mutations of a good request (bytes flipped, cut, doubled): every reply is
+	 * a well-formed JSON-RPC 2.0 message, and the server keeps answering. */
+	for (int i = 0; i < 3000; i++) {
+		size_t n = strlen(base);
+		memcpy(line, base, n);
+		for (int k = 0, muts = 1 + rand_r(&seed) % 4; k < muts; k++) {
+			size_t at = (size_t)rand_r(&seed) % n;
+			switch (rand_r(&seed) % 3) {
+			case 0: line[at] = (char)(rand_r(&seed) & 0xff); break;
+			case 1: n = at + 1; break;
+			default:
+				if (n < sizeof(line) / 2) {
+					memcpy(line + n, line, n);
+					n *= 2;
+				}
+			}
+		}
+		for (size_t k = 0; k < n; k++)
+			if (line[k] == '\n')
+				line[k] = ' ';
+		line[n++] = '\n';
+		assert_int_equal(conn_send_buf(c, line, n), 0);
+	}
+	conn_send(c, "{\"jsonrpc\":\"2.0\",\"id\":\"end\",\"method\":\"test.count\"}\n");
+	for (;;) {
+		json_t *r = conn_reply(c);
+		assert_non_null(r);
+		json_t *one = json_is_array(r) ? json_array_get(r, 0) : r;
+		if (one) {
+			assert_string_equal(json_string_value(json_object_get(one, "jsonrpc")), "2.0");
+			assert_true(json_object_get(one, "result") || json_object_get(one, "error"));
+			assert_non_null(json_object_get(one, "id"));
+		}
+		replies++;
+		bool end = json_is_string(json_object_get(r, "id")) &&
+			   !strcmp(json_string_value(json_object_get(r, "id")), "end");
+		json_decref(r);
+		if (end)
+			break;
+	}
+	assert_true(replies > 1000);
+	expect_usable(c);
+	conn_close(c);
+	expect_served();
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -740,6 +796,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hangup_mid_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
