@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -731,6 +732,77 @@ static void test_client_cap(void **state)
 	expect_served();
 }
 
+static int highest_fd(void)
+{
+	int hi = 0;
+	for (int fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			hi = fd;
+	return hi;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_fd_exhaustion(void **state)
+{
+	enum { N = 20 };
+	struct conn *cs[N];
+	struct rlimit old, low;
+	int served = 0, refused = 0;
+	(void)state;
+
+	/* Connections wait in the backlog while the process has almost no descriptor
+	 * left: the server must accept-and-close the surplus (with a message), not spin
+	 * on EMFILE with the listener forever readable. */
+	server_pause();
+	for (int i = 0; i < N; i++)
+		cs[i] = conn_open();
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = (rlim_t)highest_fd() + 1;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fill[4096], nfill = 0, fd;
+	while (nfill < 4096 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		fill[nfill++] = fd; /* take every free descriptor below the limit ... */
+	for (int i = 0; i < 3 && nfill > 0; i++)
+		close(fill[--nfill]); /* ... but three */
+	server_run();
+	usleep(200000);
+	double c0 = cpu_s();
+	usleep(300000);
+	double spent = cpu_s() - c0;
+	server_pause();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	while (nfill > 0)
+		close(fill[--nfill]);
+	server_run();
+	assert_true(spent < 0.1); /* an EMFILE spin would burn the whole 0.3 s */
+
+	for (int i = 0; i < N; i++) {
+		char b[256];
+		ssize_t n = recv(cs[i]->fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			b[n] = '\0';
+			assert_non_null(strstr(b, "too many control connections"));
+			refused++;
+		} else {
+			expect_usable(cs[i]);
+			served++;
+		}
+		conn_close(cs[i]);
+	}
+	assert_true(served >= 1);
+	assert_true(refused >= N - 4);
+	assert_int_equal(served + refused, N);
+	assert_true(stats().refused >= (uint64_t)refused);
+	expect_served();
+}
+
 static void test_open_checks(void **state)
 {
 	char err[256], path[160];
@@ -799,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
