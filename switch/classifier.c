@@ -6,11 +6,15 @@
  * Build (control thread): rules are ranked once by (priority desc, seq asc, position in the
  * input asc); from then on "better" is "lower rank". Rules are grouped by mask into
  * subtables; walking the rules in rank order creates each subtable at its best rule, so
- * the subtables come out sorted by their best rank for free. Each subtable is an
- * open-addressing hash table (linear probing, load <= 3/4) whose entries hold the hash, the
- * rank and a copy of the rule's masked key restricted to the 8-byte words the mask touches:
- * a lookup reads one table line and no rule until it has won. A rule whose mask and masked
+ * the subtables come out sorted by their best rank for free. A rule whose mask and masked
  * key equal a better rule's is shadowed (it can never win) and left out.
+ *
+ * A subtable is a hash table of 64-byte buckets, each one cache line with 8 hashes and 8
+ * entry indexes (about 3 entries a bucket on average, so a bucket overflows into the next
+ * one rarely: Poisson(3) > 8 is 0.4%). Entries sit in a dense array: rank, then the
+ * rule's masked key restricted to the 8-byte words the mask touches. Most subtables a
+ * packet visits do not hold its flow, and such a miss costs one line and one 8-wide
+ * compare (SSE2, or AVX2 where built for it); the rule itself is read only once it has won.
  *
  * Lookup (PMDs, lock-free: the classifier is immutable once built and published with RCU):
  * visit subtables in order; stop as soon as the best rank found beats the next subtable's
@@ -25,7 +29,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <rte_common.h>
+#include <rte_branch_prediction.h>
 #include <rte_hash_crc.h>
+#if defined(__AVX2__) || defined(__SSE2__) || defined(__SSE4_2__)
+#include <immintrin.h>
+#endif
 #include <rte_prefetch.h>
 
 #include "classifier.h"
@@ -33,20 +41,27 @@
 #define EMPTY         UINT32_MAX
 #define HUGE_ALIGN    (2u << 20)
 #define BURST_CHUNK   32
+#define SLOTS         8
 
-/* Entry layout in a subtable's table (uint64_t words):
- *   word 0: hash (low 32 bits) | rank (high 32 bits; EMPTY = free slot)
- *   words 1..n_words: the masked key words */
+/* Slots fill in order, so a bucket whose last slot is free ends the probe sequence. A
+ * free slot has hash 0, which no stored hash equals (masked_hash never returns 0). */
+struct bucket {
+	uint32_t hash[SLOTS];
+	uint32_t idx[SLOTS];          /* entry index, EMPTY = free */
+} __rte_aligned(64);
+
 struct subtable {
 	uint32_t min_rank;            /* best rule in here */
-	uint32_t mask_cap;            /* slots - 1 */
+	uint32_t bucket_mask;         /* buckets - 1 */
 	uint8_t n_words;
-	uint8_t stride;               /* 1 + n_words */
+	uint8_t stride;               /* entry size in words: 2 + n_words */
 	uint8_t words[PSW_FLOW_KEY_WORDS];  /* which key words the mask touches */
 	uint64_t mask[PSW_FLOW_KEY_WORDS];  /* mask[i] for words[i] (compacted) */
-	uint64_t *tab;
-	size_t tab_bytes;
+	struct bucket *buckets;
+	uint64_t *entries;            /* [n_entries][stride]: rank, rule, masked key words */
+	size_t buckets_bytes, entries_bytes;
 	unsigned n_entries;
+	unsigned n_spilled;           /* entries outside their home bucket */
 };
 
 struct psw_classifier {
@@ -79,6 +94,18 @@ table_alloc(size_t bytes)
 
 /* ---- hashing --------------------------------------------------------------------------- */
 
+/* CRC32-C of one word. The crc32 instruction directly where the build targets SSE4.2
+ * (rte_hash_crc_8byte checks a runtime flag first). */
+static inline uint32_t
+crc64(uint64_t w, uint32_t h)
+{
+#ifdef __SSE4_2__
+	return (uint32_t)_mm_crc32_u64(h, w);
+#else
+	return rte_hash_crc_8byte(w, h);
+#endif
+}
+
 static inline uint32_t
 masked_hash(const struct subtable *st, const uint64_t *k)
 {
@@ -86,8 +113,9 @@ masked_hash(const struct subtable *st, const uint64_t *k)
 	unsigned i;
 
 	for (i = 0; i < st->n_words; i++)
-		h = rte_hash_crc_8byte(k[st->words[i]] & st->mask[i], h);
-	return psw_hash_finish(h);
+		h = crc64(k[st->words[i]] & st->mask[i], h);
+	h = psw_hash_finish(h);
+	return h | (h == 0);          /* 0 marks a free slot */
 }
 
 static inline bool
@@ -97,24 +125,57 @@ entry_matches(const struct subtable *st, const uint64_t *e, const uint64_t *k)
 	unsigned i;
 
 	for (i = 0; i < st->n_words; i++)
-		d |= (k[st->words[i]] & st->mask[i]) ^ e[1 + i];
+		d |= (k[st->words[i]] & st->mask[i]) ^ e[2 + i];
 	return d == 0;
 }
 
-/* Probe for key k (hash h). Returns the entry's rank or EMPTY. */
+/* Bit s set when slot s holds hash h. */
 static inline uint32_t
+bucket_hits(const struct bucket *b, uint32_t h)
+{
+#if defined(__AVX2__)
+	__m256i v = _mm256_load_si256((const __m256i *)b->hash);
+
+	return _mm256_movemask_ps(_mm256_castsi256_ps(
+		_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)h))));
+#elif defined(__SSE2__)
+	__m128i x = _mm_set1_epi32((int)h);
+	__m128i lo = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)b->hash), x);
+	__m128i hi = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(b->hash + 4)), x);
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(lo)) |
+	       (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4;
+#else
+	uint32_t m = 0;
+	unsigned s;
+
+	for (s = 0; s < SLOTS; s++)
+		m |= (uint32_t)(b->hash[s] == h) << s;
+	return m;
+#endif
+}
+
+/* Probe for key k (hash h). Returns its entry or NULL. */
+static inline const uint64_t *
 subtable_find(const struct subtable *st, const uint64_t *k, uint32_t h)
 {
-	uint32_t slot = h & st->mask_cap;
-	const uint64_t *e;
+	uint32_t bi = h & st->bucket_mask;
 
 	for (;;) {
-		e = st->tab + (size_t)slot * st->stride;
-		if ((uint32_t)(e[0] >> 32) == EMPTY)
-			return EMPTY;
-		if ((uint32_t)e[0] == h && entry_matches(st, e, k))
-			return (uint32_t)(e[0] >> 32);
-		slot = (slot + 1) & st->mask_cap;
+		const struct bucket *b = &st->buckets[bi];
+		uint32_t m = bucket_hits(b, h);
+
+		while (m) {
+			const uint64_t *e = st->entries +
+				(size_t)b->idx[__builtin_ctz(m)] * st->stride;
+
+			if (entry_matches(st, e, k))
+				return e;
+			m &= m - 1;
+		}
+		if (likely(b->idx[SLOTS - 1] == EMPTY))
+			return NULL;
+		bi = (bi + 1) & st->bucket_mask;
 	}
 }
 
@@ -171,33 +232,39 @@ subtable_init_mask(struct subtable *st, const uint64_t *m)
 			st->n_words++;
 		}
 	}
-	st->stride = 1 + st->n_words;
+	st->stride = 2 + st->n_words;
 }
 
 /* Insert the rule of rank `rank` unless an entry with the same masked key is there
  * (that one has a better rank, as we insert in rank order). Returns false if shadowed. */
 static bool
-subtable_insert(struct subtable *st, const struct psw_flow_key *key, uint32_t rank)
+subtable_insert(struct subtable *st, const struct psw_rule *rule, uint32_t rank)
 {
-	const uint64_t *k = psw_flow_key_words(key);
+	const uint64_t *k = psw_flow_key_words(&rule->match.key);
 	uint32_t h = masked_hash(st, k);
-	uint32_t slot = h & st->mask_cap;
+	uint32_t bi = h & st->bucket_mask;
 	uint64_t *e;
-	unsigned i;
+	unsigned i, s;
 
-	for (;;) {
-		e = st->tab + (size_t)slot * st->stride;
-		if ((uint32_t)(e[0] >> 32) == EMPTY)
-			break;
-		if ((uint32_t)e[0] == h && entry_matches(st, e, k))
-			return false;
-		slot = (slot + 1) & st->mask_cap;
+	if (subtable_find(st, k, h))
+		return false;
+	for (;; bi = (bi + 1) & st->bucket_mask) {
+		struct bucket *b = &st->buckets[bi];
+
+		for (s = 0; s < SLOTS; s++) {
+			if (b->idx[s] != EMPTY)
+				continue;
+			e = st->entries + (size_t)st->n_entries * st->stride;
+			e[0] = rank;
+			e[1] = (uintptr_t)rule;
+			for (i = 0; i < st->n_words; i++)
+				e[2 + i] = k[st->words[i]] & st->mask[i];
+			b->hash[s] = h;
+			b->idx[s] = st->n_entries++;
+			st->n_spilled += bi != (h & st->bucket_mask);
+			return true;
+		}
 	}
-	e[0] = (uint64_t)rank << 32 | h;
-	for (i = 0; i < st->n_words; i++)
-		e[1 + i] = k[st->words[i]] & st->mask[i];
-	st->n_entries++;
-	return true;
 }
 
 void
@@ -207,8 +274,10 @@ psw_classifier_free(struct psw_classifier *cls)
 
 	if (!cls)
 		return;
-	for (i = 0; i < cls->n_subtables; i++)
-		free(cls->st[i].tab);
+	for (i = 0; i < cls->n_subtables; i++) {
+		free(cls->st[i].buckets);
+		free(cls->st[i].entries);
+	}
 	free(cls->st);
 	free(cls->by_rank);
 	free(cls);
@@ -345,21 +414,23 @@ psw_classifier_build(const struct psw_rule *const *rules, unsigned n)
 	cls->bytes += sizeof(*cls->st) * cls->n_subtables;
 	for (i = 0; i < cls->n_subtables; i++) {
 		struct subtable *st = &cls->st[i];
-		uint32_t cap = pow2_at_least((uint64_t)counts[i] * 4 / 3 + 1);
-		size_t j, slots;
+		uint32_t nb = pow2_at_least(counts[i] / 3 + 1);   /* 1.5 to 3 entries a bucket */
+		uint32_t j;
 
-		st->mask_cap = cap - 1;
-		st->tab_bytes = (size_t)cap * st->stride * sizeof(uint64_t);
-		st->tab = table_alloc(st->tab_bytes);
-		if (!st->tab)
+		st->bucket_mask = nb - 1;
+		st->buckets_bytes = sizeof(struct bucket) * nb;
+		st->entries_bytes = sizeof(uint64_t) * st->stride * counts[i];
+		st->buckets = table_alloc(st->buckets_bytes);
+		st->entries = table_alloc(st->entries_bytes);
+		if (!st->buckets || !st->entries)
 			goto fail;
-		slots = cap;
-		for (j = 0; j < slots; j++)
-			st->tab[j * st->stride] = (uint64_t)EMPTY << 32;
-		cls->bytes += st->tab_bytes;
+		memset(st->buckets, 0, st->buckets_bytes);
+		for (j = 0; j < nb; j++)
+			memset(st->buckets[j].idx, 0xff, sizeof(st->buckets[j].idx));
+		cls->bytes += st->buckets_bytes + st->entries_bytes;
 	}
 	for (i = 0; i < n; i++) {
-		if (subtable_insert(&cls->st[st_of[i]], &cls->by_rank[i]->match.key, i))
+		if (subtable_insert(&cls->st[st_of[i]], cls->by_rank[i], i))
 			cls->n_rules++;
 		else
 			cls->n_shadowed++;
@@ -383,6 +454,9 @@ psw_classifier_info(const struct psw_classifier *cls, struct psw_classifier_info
 	info->n_shadowed = cls->n_shadowed;
 	info->n_subtables = cls->n_subtables;
 	info->bytes = cls->bytes;
+	info->n_spilled = 0;
+	for (unsigned i = 0; i < cls->n_subtables; i++)
+		info->n_spilled += cls->st[i].n_spilled;
 }
 
 /* ---- lookup ---------------------------------------------------------------------------- */
@@ -391,59 +465,103 @@ const struct psw_rule *
 psw_classifier_lookup(const struct psw_classifier *cls, const struct psw_flow_key *key)
 {
 	const uint64_t *k = psw_flow_key_words(key);
-	uint32_t best = EMPTY, r;
+	const uint64_t *best = NULL, *e;
+	uint32_t best_rank = EMPTY;
 	unsigned i;
 
 	for (i = 0; i < cls->n_subtables; i++) {
 		const struct subtable *st = &cls->st[i];
 
-		if (best < st->min_rank)
+		if (best_rank < st->min_rank)
 			break;
-		r = subtable_find(st, k, masked_hash(st, k));
-		if (r < best)
-			best = r;
+		e = subtable_find(st, k, masked_hash(st, k));
+		if (e && (uint32_t)e[0] < best_rank) {
+			best = e;
+			best_rank = (uint32_t)e[0];
+		}
 	}
-	return best == EMPTY ? NULL : cls->by_rank[best];
+	return best ? (const struct psw_rule *)(uintptr_t)best[1] : NULL;
+}
+
+/* One subtable for the live keys of a burst chunk, in three passes so that the memory
+ * accesses of one key overlap the work on the others: hash and prefetch the bucket; scan
+ * the bucket and prefetch the candidate entry; compare. A key whose bucket has no
+ * candidate but is full, or whose candidate is a hash collision, takes the full probe. */
+static inline void
+chunk_subtable(const struct subtable *st, const struct psw_flow_key *keys, uint64_t live,
+	       uint32_t *hash, const uint64_t **cand, uint32_t *best_rank, const uint64_t **best)
+{
+	static const uint64_t slow_marker;
+	const uint64_t *slow = &slow_marker;
+	uint64_t todo;
+	unsigned j;
+
+	for (todo = live; todo; todo &= todo - 1) {
+		j = __builtin_ctzll(todo);
+		hash[j] = masked_hash(st, psw_flow_key_words(&keys[j]));
+		rte_prefetch0(&st->buckets[hash[j] & st->bucket_mask]);
+	}
+	for (todo = live; todo; todo &= todo - 1) {
+		const struct bucket *b;
+		uint32_t m;
+
+		j = __builtin_ctzll(todo);
+		b = &st->buckets[hash[j] & st->bucket_mask];
+		m = bucket_hits(b, hash[j]);
+		if (m) {
+			cand[j] = st->entries + (size_t)b->idx[__builtin_ctz(m)] * st->stride;
+			rte_prefetch0(cand[j]);
+		} else {
+			cand[j] = b->idx[SLOTS - 1] == EMPTY ? NULL : slow;
+		}
+	}
+	for (todo = live; todo; todo &= todo - 1) {
+		const uint64_t *k, *e;
+
+		j = __builtin_ctzll(todo);
+		e = cand[j];
+		if (!e)
+			continue;
+		k = psw_flow_key_words(&keys[j]);
+		if (unlikely(e == slow || !entry_matches(st, e, k))) {
+			e = subtable_find(st, k, hash[j]);
+			if (!e)
+				continue;
+		}
+		if ((uint32_t)e[0] < best_rank[j]) {
+			best_rank[j] = (uint32_t)e[0];
+			best[j] = e;
+		}
+	}
 }
 
 static uint16_t
 lookup_chunk(const struct psw_classifier *cls, const struct psw_flow_key *keys, uint16_t n,
 	     const struct psw_rule **out)
 {
-	uint32_t best[BURST_CHUNK], hash[BURST_CHUNK];
-	uint64_t live = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
-	uint64_t todo;
+	uint32_t best_rank[BURST_CHUNK], hash[BURST_CHUNK];
+	const uint64_t *best[BURST_CHUNK], *cand[BURST_CHUNK];
+	uint64_t live = (UINT64_C(1) << n) - 1, todo;
 	uint16_t hits = 0, j;
 	unsigned i;
 
-	for (j = 0; j < n; j++)
-		best[j] = EMPTY;
+	for (j = 0; j < n; j++) {
+		best_rank[j] = EMPTY;
+		best[j] = NULL;
+	}
 	for (i = 0; i < cls->n_subtables && live; i++) {
 		const struct subtable *st = &cls->st[i];
 
-		/* drop keys whose best beats everything from here on */
+		/* drop the keys whose best beats everything from here on */
 		for (todo = live; todo; todo &= todo - 1) {
 			j = __builtin_ctzll(todo);
-			if (best[j] < st->min_rank)
-				live &= ~(UINT64_C(1) << j);
+			live &= ~((uint64_t)(best_rank[j] < st->min_rank) << j);
 		}
-		for (todo = live; todo; todo &= todo - 1) {
-			j = __builtin_ctzll(todo);
-			hash[j] = masked_hash(st, psw_flow_key_words(&keys[j]));
-			rte_prefetch0(st->tab + (size_t)(hash[j] & st->mask_cap) * st->stride);
-		}
-		for (todo = live; todo; todo &= todo - 1) {
-			uint32_t r;
-
-			j = __builtin_ctzll(todo);
-			r = subtable_find(st, psw_flow_key_words(&keys[j]), hash[j]);
-			if (r < best[j])
-				best[j] = r;
-		}
+		chunk_subtable(st, keys, live, hash, cand, best_rank, best);
 	}
 	for (j = 0; j < n; j++) {
-		out[j] = best[j] == EMPTY ? NULL : cls->by_rank[best[j]];
-		hits += best[j] != EMPTY;
+		out[j] = best[j] ? (const struct psw_rule *)(uintptr_t)best[j][1] : NULL;
+		hits += best[j] != NULL;
 	}
 	return hits;
 }

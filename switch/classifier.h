@@ -35,11 +35,12 @@ uint16_t psw_classifier_lookup_burst(const struct psw_classifier *cls,
 				     const struct psw_rule **out);
 
 /* Introspection (control thread): rules held (after dropping rules shadowed by a better
- * rule with the same mask and masked key), subtables, bytes allocated. */
+ * rule with the same mask and masked key), subtables, overflow, bytes allocated. */
 struct psw_classifier_info {
 	unsigned n_rules;
 	unsigned n_shadowed;
 	unsigned n_subtables;
+	unsigned n_spilled;           /* entries stored past their home bucket (a full one) */
 	size_t bytes;
 };
 void psw_classifier_info(const struct psw_classifier *cls, struct psw_classifier_info *info);

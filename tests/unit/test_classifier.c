@@ -510,6 +510,49 @@ test_build_10k(void **state)
 	free(rules);
 }
 
+/* One mask, 3 x 2^14 - 3 rules: 16384 buckets at 3 entries each on average, so dozens of
+ * buckets overflow into their neighbours; every rule is still found, misses still miss. */
+static void
+test_full_buckets(void **state)
+{
+	enum { NR = 3 * (1 << 14) - 3 };
+	struct psw_rule *rules = calloc(NR, sizeof(*rules));
+	const struct psw_rule **ptrs = calloc(NR, sizeof(*ptrs));
+	struct psw_classifier *cls;
+	struct psw_classifier_info info;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(rules);
+	assert_non_null(ptrs);
+	for (i = 0; i < NR; i++) {
+		rule_init(&rules[i], 1, i, i & 0xff);
+		match_nw_dst(&rules[i], 0x0a000000 + i * 2, 32);
+		ptrs[i] = &rules[i];
+	}
+	cls = psw_classifier_build(ptrs, NR);
+	assert_non_null(cls);
+	psw_classifier_info(cls, &info);
+	print_message("# %u rules in one subtable: %u stored past their home bucket\n",
+		      NR, info.n_spilled);
+	assert_int_equal(info.n_subtables, 1);
+	assert_int_equal(info.n_rules, NR);
+	assert_true(info.n_spilled > 0);
+	for (i = 0; i < NR; i++) {
+		struct psw_flow_key k = ip_pkt(0, 1, 0x0a000000 + i * 2);
+		const struct psw_rule *out[1];
+
+		assert_ptr_equal(psw_classifier_lookup(cls, &k), &rules[i]);
+		k.nw_dst = rte_cpu_to_be_32(0x0a000000 + i * 2 + 1);
+		assert_null(psw_classifier_lookup(cls, &k));
+		psw_classifier_lookup_burst(cls, &k, 1, out);
+		assert_null(out[0]);
+	}
+	psw_classifier_free(cls);
+	free(ptrs);
+	free(rules);
+}
+
 static void
 test_match_check(void **state)
 {
@@ -619,6 +662,7 @@ main(void)
 		cmocka_unit_test(test_shadowed_and_empty),
 		cmocka_unit_test(test_burst_sizes),
 		cmocka_unit_test(test_build_10k),
+		cmocka_unit_test(test_full_buckets),
 		cmocka_unit_test(test_match_check),
 		cmocka_unit_test(test_rule_counters),
 	};
