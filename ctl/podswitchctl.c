@@ -407,7 +407,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 			printf("podswitchctl %s\n", PODSWITCH_VERSION);
 			return 0;
-		} else if (strcmp(a, "--socket") == 0 || strcmp(a, "-s") == 0) {
+		} else if (strcmp(a, "--socket") == 0) {
 			if (++i >= argc)
 				return psw_ctl_usage("--socket wants a path");
 			socket_path = argv[i];
