@@ -5,8 +5,9 @@
  *
  *   <component> flows=<n> masks=<m> ... Mlookups/s=<x> cycles/lookup=<y>
  *
- * Cycles come from the TSC, lookups per second from the wall clock; both over bursts of
- * 32 as a PMD does them. Keys are drawn at random from the flows, so big tables miss the
+ * Time is this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), turned into cycles with the
+ * TSC rate measured at start, so that a shared, loaded machine (the 2-core CI box) gives
+ * figures close to an idle one; Mlookups/s is per CPU-second. Bursts of 32, as a PMD. Keys are drawn at random from the flows, so big tables miss the
  * CPU caches as real traffic would.
  * Usage: bench_lookup [--quick] | bench_lookup classifier FLOWS MASKS
  */
@@ -39,21 +40,46 @@ rnd(void)
 	return (uint32_t)(x >> 11);
 }
 
+static double tsc_hz;
+
 static double
-now_s(void)
+clock_s(clockid_t id)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(id, &t);
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static double
+now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+static double
+cpu_s(void)
+{
+	return clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
 static void
-report(const char *what, const char *params, uint64_t lookups, uint64_t cycles, double secs,
-       const char *extra)
+calibrate_tsc(void)
+{
+	double t0 = now_s();
+	uint64_t c0 = rte_rdtsc();
+	struct timespec d = { 0, 200 * 1000 * 1000 };
+
+	nanosleep(&d, NULL);
+	tsc_hz = (rte_rdtsc() - c0) / (now_s() - t0);
+}
+
+/* secs: CPU seconds of the measured loop. */
+static void
+report(const char *what, const char *params, uint64_t lookups, double secs, const char *extra)
 {
 	printf("%-10s %-32s Mlookups/s=%7.2f cycles/lookup=%7.1f%s%s\n", what, params,
-	       lookups / secs / 1e6, (double)cycles / lookups, extra[0] ? " " : "", extra);
+	       lookups / secs / 1e6, secs * tsc_hz / lookups, extra[0] ? " " : "", extra);
 	fflush(stdout);
 }
 
@@ -108,7 +134,7 @@ bench_parse(uint64_t iters)
 	struct rte_mbuf *pkts[BURST];
 	struct psw_flow_key keys[BURST];
 	uint32_t hashes[BURST];
-	uint64_t t0, c, i;
+	uint64_t i;
 	double s0;
 	unsigned j;
 
@@ -126,20 +152,16 @@ bench_parse(uint64_t iters)
 		mbufs[j].nb_segs = 1;
 		pkts[j] = &mbufs[j];
 	}
-	s0 = now_s();
-	t0 = rte_rdtsc();
+	s0 = cpu_s();
 	for (i = 0; i < iters; i++)
 		psw_parse_burst(pkts, BURST, 1, keys, hashes);
-	c = rte_rdtsc() - t0;
-	report("parse", "udp64 burst=32 (crc hash)", iters * BURST, c, now_s() - s0, "");
+	report("parse", "udp64 burst=32 (crc hash)", iters * BURST, cpu_s() - s0, "");
 	for (j = 0; j < BURST; j++)
 		mbufs[j].ol_flags = RTE_MBUF_F_RX_RSS_HASH;
-	s0 = now_s();
-	t0 = rte_rdtsc();
+	s0 = cpu_s();
 	for (i = 0; i < iters; i++)
 		psw_parse_burst(pkts, BURST, 1, keys, hashes);
-	c = rte_rdtsc() - t0;
-	report("parse", "udp64 burst=32 (rss hash)", iters * BURST, c, now_s() - s0, "");
+	report("parse", "udp64 burst=32 (rss hash)", iters * BURST, cpu_s() - s0, "");
 }
 
 /* ---- exact-match cache -------------------------------------------------------------- */
@@ -152,7 +174,7 @@ bench_cache(uint32_t flows, unsigned entries, uint64_t lookups)
 	uint32_t *hashes = malloc(sizeof(*hashes) * N_KEYS);
 	const struct psw_flow_result *out[BURST];
 	struct psw_flow_cache_stats st;
-	uint64_t t0, c, done = 0, hits0, looked0;
+	uint64_t done = 0, hits0, looked0;
 	char params[64], extra[64];
 	double s0;
 	uint32_t i;
@@ -178,8 +200,7 @@ bench_cache(uint32_t flows, unsigned entries, uint64_t lookups)
 	psw_flow_cache_read_stats(fc, &st);
 	hits0 = st.hits;
 	looked0 = st.hits + st.misses;
-	s0 = now_s();
-	t0 = rte_rdtsc();
+	s0 = cpu_s();
 	while (done < lookups) {
 		for (i = 0; i < N_KEYS; i += BURST) {
 			unsigned j;
@@ -192,12 +213,11 @@ bench_cache(uint32_t flows, unsigned entries, uint64_t lookups)
 		}
 		done += N_KEYS;
 	}
-	c = rte_rdtsc() - t0;
 	psw_flow_cache_read_stats(fc, &st);
 	snprintf(params, sizeof(params), "flows=%u entries=%u", flows, entries);
 	snprintf(extra, sizeof(extra), "hit=%.1f%% (misses inserted)",
 		 100.0 * (st.hits - hits0) / (st.hits + st.misses - looked0));
-	report("emc", params, done, c, now_s() - s0, extra);
+	report("emc", params, done, cpu_s() - s0, extra);
 	psw_flow_cache_free(fc);
 	free(keys);
 	free(hashes);
@@ -214,7 +234,7 @@ bench_classifier(uint32_t flows, unsigned masks, bool same_prio, uint64_t lookup
 	const struct psw_rule *out[BURST];
 	struct psw_classifier *cls;
 	struct psw_classifier_info info;
-	uint64_t t0, c, done = 0, hits = 0;
+	uint64_t done = 0, hits = 0;
 	char params[64], extra[96];
 	double s0, build_ms;
 	uint32_t i;
@@ -251,14 +271,12 @@ bench_classifier(uint32_t flows, unsigned masks, bool same_prio, uint64_t lookup
 	psw_classifier_info(cls, &info);
 	for (i = 0; i < N_KEYS; i++)
 		base_key(&keys[i], rnd() % flows);
-	s0 = now_s();
-	t0 = rte_rdtsc();
+	s0 = cpu_s();
 	while (done < lookups) {
 		for (i = 0; i < N_KEYS; i += BURST)
 			hits += psw_classifier_lookup_burst(cls, keys + i, BURST, out);
 		done += N_KEYS;
 	}
-	c = rte_rdtsc() - t0;
 	if (hits != done) {
 		fprintf(stderr, "bench_classifier: %lu of %lu lookups missed\n",
 			(unsigned long)(done - hits), (unsigned long)done);
@@ -268,7 +286,7 @@ bench_classifier(uint32_t flows, unsigned masks, bool same_prio, uint64_t lookup
 		 same_prio ? " same-prio" : "");
 	snprintf(extra, sizeof(extra), "build_ms=%.1f table_MB=%.1f", build_ms,
 		 info.bytes / 1048576.0);
-	report("classifier", params, done, c, now_s() - s0, extra);
+	report("classifier", params, done, cpu_s() - s0, extra);
 	psw_classifier_free(cls);
 	free(rules);
 	free(ptrs);
@@ -284,6 +302,8 @@ main(int argc, char **argv)
 	uint64_t n = quick ? 1u << 20 : 1u << 23;
 	unsigned f, m;
 
+	calibrate_tsc();
+	printf("# TSC %.2f GHz; cycles = CPU time x TSC rate\n", tsc_hz / 1e9);
 	if (argc == 4 && strcmp(argv[1], "classifier") == 0) {  /* one case, for perf */
 		bench_classifier(atoi(argv[2]), atoi(argv[3]), false, n);
 		return 0;
