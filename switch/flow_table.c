@@ -17,6 +17,7 @@
 #include "rcu.h"
 
 struct psw_classifier *psw_flow_cls;
+uint32_t psw_flow_n_rules;
 
 static struct psw_flow_entry **rules;
 static unsigned n_rules, cap_rules;
@@ -68,6 +69,7 @@ psw_flow_table_fini(void)
 	free(rules);
 	rules = NULL;
 	n_rules = cap_rules = 0;
+	psw_flow_n_rules = 0;
 }
 
 /* Make list[0..n) the table: build, publish, retire the old classifier and `gone`,
@@ -96,6 +98,7 @@ commit(struct psw_flow_entry **list, unsigned n, unsigned cap,
 	rules = list;
 	n_rules = n;
 	cap_rules = cap;
+	__atomic_store_n(&psw_flow_n_rules, n, __ATOMIC_RELAXED);
 	/* Every PMD has left the burst it was in: the next packet sees cls. */
 	psw_rcu_synchronize();
 	return 0;

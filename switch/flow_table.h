@@ -26,6 +26,8 @@ struct psw_flow_entry {
 
 /* The published classifier; PMDs load it with __atomic_load_n(..., __ATOMIC_ACQUIRE). */
 extern struct psw_classifier *psw_flow_cls;
+/* Number of rules (for the drop reason of a miss: NO_OUTPUT when the table is empty). */
+extern uint32_t psw_flow_n_rules;
 
 /* Control thread. init: after rte_eal_init, with the number of PMDs (rule counters). */
 int psw_flow_table_init(unsigned n_pmds);

@@ -190,7 +190,9 @@ no_rule(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port)
 	uint16_t out = __atomic_load_n(&psw_ports[in_port].output, __ATOMIC_RELAXED);
 
 	if (out == PSW_PORT_NONE)
-		psw_pmd_drop(pmd, m, in_port, PSW_DROP_NO_RULE);
+		/* An empty table is issue 2's "no output"; a table that misses is NO_RULE. */
+		psw_pmd_drop(pmd, m, in_port, __atomic_load_n(&psw_flow_n_rules, __ATOMIC_RELAXED) ?
+			     PSW_DROP_NO_RULE : PSW_DROP_NO_OUTPUT);
 	else if (unlikely(out == in_port))
 		psw_pmd_drop(pmd, m, in_port, PSW_DROP_HAIRPIN);
 	else

@@ -245,6 +245,18 @@ psw_rpc_match_from_json(json_t *match, bool packet, struct psw_flow_match *m,
 	}
 	if (packet)
 		return 0;
+	{
+		static const char *const l3[] = {"nw_src", "nw_dst", "ipv6_src", "ipv6_dst"};
+
+		for (int i = 0; i < 4; i++) {
+			rte_be16_t want = RTE_BE16(i < 2 ? 0x0800 : 0x86dd);
+
+			if (json_object_get(match, l3[i]) && (!mk->dl_type || k->dl_type != want)) {
+				ERR_INVALID(err, "%s.%s: %s", where, l3[i], prereq_text(l3[i]));
+				return -1;
+			}
+		}
+	}
 	if (json_object_get(match, "icmp_type")) {
 		bool ok = mk->nw_proto && mk->dl_type &&
 			  ((k->nw_proto == 1 && k->dl_type == RTE_BE16(0x0800)) ||
