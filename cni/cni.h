@@ -243,7 +243,5 @@ int psw_netns_check(const char *netns, const char *ifname, const char *mac,
 int psw_netns_del_link(const char *netns, const char *ifname, struct psw_cni_error *err);
 /* 1 when the netns path exists and is a network namespace, 0 when absent, -1 otherwise. */
 int psw_netns_exists(const char *netns, struct psw_cni_error *err);
-/* 1 when a link of that name exists in the current (host) netns. */
-int psw_host_link_exists(const char *name);
 
 #endif

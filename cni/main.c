@@ -296,7 +296,7 @@ static int cmd_add(struct cmd *c)
 	struct psw_client *cl = NULL;
 	struct psw_cni_error undo_err, first;
 	char tap[PSW_CNI_IFNAME_MAX];
-	bool ipam_done = false, port_done = false, moved = false, dir_made = false;
+	bool ipam_done = false, port_done = false, dir_made = false;
 	json_t *ipam_res = NULL, *r = NULL, *res;
 	unsigned char mac[6];
 	int rc = -1, n, code;
@@ -355,11 +355,8 @@ static int cmd_add(struct cmd *c)
 			.mac = a.mac[0] ? mac : NULL, .mtu = a.mtu, .ipam = &ipam,
 		};
 
-		if (psw_netns_setup(&lc, a.mac, &c->err)) {
-			moved = !psw_host_link_exists(tap);
+		if (psw_netns_setup(&lc, a.mac, &c->err))
 			goto undo;
-		}
-		moved = true;
 	} else if (psw_meta_write(&a, &c->nc, &c->env, &ipam, &c->err)) {
 		goto undo;
 	}
@@ -377,11 +374,9 @@ undo:
 		unlink_quiet(c->nc.device_info_file);
 	if (a.meta_path[0])
 		unlink_quiet(a.meta_path);
-	if (port_done && port_del(c, cl, a.port_name)) {
+	/* The port's tap goes with the port (it is back in the host if it was moved). */
+	if (port_done && port_del(c, cl, a.port_name))
 		warn("undo: removing port %s failed: %s", a.port_name, c->err.msg);
-		if (moved)
-			psw_netns_del_link(c->env.netns, c->env.ifname, &undo_err);
-	}
 	if (a.pod_dir[0]) {
 		if (a.socket_path[0])
 			unlink_quiet(a.socket_path);

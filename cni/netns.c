@@ -208,26 +208,59 @@ static int set_routes(struct nl_sock *sk, int ifindex, const struct psw_ipam_res
 	return 0;
 }
 
-/* In the pod netns: MAC, MTU, up, addresses, routes. */
-static int setup_in_pod(const struct psw_link_conf *lc, char mac_out[18],
+/* Send one change for link; the message names what was being done. */
+static int link_change(struct nl_sock *sk, struct rtnl_link *link, struct rtnl_link *change,
+		       const char *what, const char *name, struct psw_cni_error *err)
+{
+	int nrc = rtnl_link_change(sk, link, change, 0);
+
+	if (nrc < 0)
+		return psw_cni_err(err, PSW_CNI_E_NETNS, "%s %s: %s", what, name, nl_geterror(nrc));
+	return 0;
+}
+
+/* In the pod netns, on the link by its (unique) host name: rename to CNI_IFNAME, MAC,
+ * MTU, up, addresses, routes. On failure the link goes back to the host netns under its
+ * host name (host_ns), so nothing of ours stays in the pod and nothing of the pod's is
+ * ever touched: an interface of that name already in the pod makes the rename fail. */
+static int setup_in_pod(const struct psw_link_conf *lc, int host_ns, char mac_out[18],
 			struct psw_cni_error *err)
 {
 	struct nl_sock *sk = nl_open(err);
-	struct rtnl_link *link = NULL, *change = NULL;
+	struct rtnl_link *link = NULL, *change = NULL, *back = NULL;
 	struct nl_addr *mac = NULL;
-	int rc = -1, nrc, ifindex;
+	int rc = -1, nrc, ifindex = 0;
 
 	if (!sk)
 		return -1;
-	if ((nrc = rtnl_link_get_kernel(sk, 0, lc->ifname, &link)) < 0) {
+	if ((nrc = rtnl_link_get_kernel(sk, 0, lc->host_name, &link)) < 0) {
 		psw_cni_err(err, PSW_CNI_E_NETNS, "%s is not in netns %s after the move: %s",
-			    lc->ifname, lc->netns, nl_geterror(nrc));
+			    lc->host_name, lc->netns, nl_geterror(nrc));
 		goto out;
 	}
 	ifindex = rtnl_link_get_ifindex(link);
 	change = rtnl_link_alloc();
 	if (!change) {
 		psw_cni_err(err, PSW_CNI_E_IO, "netlink: out of memory");
+		goto out;
+	}
+	/* A rename needs the link down; the move took it down. */
+	rtnl_link_set_name(change, lc->ifname);
+	if ((nrc = rtnl_link_change(sk, link, change, 0)) < 0) {
+		if (nrc == -NLE_EXIST)
+			psw_cni_err(err, PSW_CNI_E_NETNS, "interface %s already exists in %s",
+				    lc->ifname, lc->netns);
+		else
+			psw_cni_err(err, PSW_CNI_E_NETNS, "renaming %s to %s: %s", lc->host_name,
+				    lc->ifname, nl_geterror(nrc));
+		goto out;
+	}
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	link = NULL;
+	change = rtnl_link_alloc();
+	if (!change || rtnl_link_get_kernel(sk, ifindex, NULL, &link) < 0) {
+		psw_cni_err(err, PSW_CNI_E_NETNS, "%s vanished after the rename", lc->ifname);
 		goto out;
 	}
 	if (lc->mac) {
@@ -237,12 +270,8 @@ static int setup_in_pod(const struct psw_link_conf *lc, char mac_out[18],
 	if (lc->mtu)
 		rtnl_link_set_mtu(change, lc->mtu);
 	rtnl_link_set_flags(change, IFF_UP);
-	if ((nrc = rtnl_link_change(sk, link, change, 0)) < 0) {
-		psw_cni_err(err, PSW_CNI_E_NETNS, "setting MAC/MTU/up on %s: %s", lc->ifname,
-			    nl_geterror(nrc));
-		goto out;
-	}
-	if (set_addresses(sk, ifindex, lc->ipam, err) || set_routes(sk, ifindex, lc->ipam, err))
+	if (link_change(sk, link, change, "setting MAC/MTU/up on", lc->ifname, err) ||
+	    set_addresses(sk, ifindex, lc->ipam, err) || set_routes(sk, ifindex, lc->ipam, err))
 		goto out;
 	rtnl_link_put(link);
 	link = NULL;
@@ -254,6 +283,21 @@ static int setup_in_pod(const struct psw_link_conf *lc, char mac_out[18],
 	nl_addr2str(rtnl_link_get_addr(link), mac_out, 18);
 	rc = 0;
 out:
+	if (rc && ifindex && (back = rtnl_link_alloc())) {
+		struct rtnl_link *cur = NULL;
+
+		if (rtnl_link_get_kernel(sk, ifindex, NULL, &cur) == 0) {
+			struct psw_cni_error ignored;
+
+			rtnl_link_set_ns_fd(back, host_ns);
+			rtnl_link_set_name(back, lc->host_name);
+			if (link_change(sk, cur, back, "moving back to the host", lc->host_name,
+					&ignored))
+				fprintf(stderr, "podswitch: %s\n", ignored.msg);
+			rtnl_link_put(cur);
+		}
+		rtnl_link_put(back);
+	}
 	nl_addr_put(mac);
 	if (change)
 		rtnl_link_put(change);
@@ -286,21 +330,17 @@ int psw_netns_setup(const struct psw_link_conf *lc, char mac_out[18], struct psw
 		psw_cni_err(err, PSW_CNI_E_IO, "netlink: out of memory");
 		goto out;
 	}
-	/* Move and rename at once: the kernel applies IFLA_IFNAME in the target netns. */
+	/* Move under the host name (unique: psw + hash), rename inside. Moving and renaming
+	 * in one request would leave the link in the pod when the name is taken. */
 	rtnl_link_set_ns_fd(change, nsfd);
-	rtnl_link_set_name(change, lc->ifname);
 	if ((nrc = rtnl_link_change(sk, link, change, 0)) < 0) {
-		if (nrc == -NLE_EXIST)
-			psw_cni_err(err, PSW_CNI_E_NETNS, "interface %s already exists in %s",
-				    lc->ifname, lc->netns);
-		else
-			psw_cni_err(err, PSW_CNI_E_NETNS, "moving %s into %s as %s: %s",
-				    lc->host_name, lc->netns, lc->ifname, nl_geterror(nrc));
+		psw_cni_err(err, PSW_CNI_E_NETNS, "moving %s into %s: %s", lc->host_name,
+			    lc->netns, nl_geterror(nrc));
 		goto out;
 	}
 	if (enter(lc->netns, &back, err))
 		goto out;
-	rc = setup_in_pod(lc, mac_out, err);
+	rc = setup_in_pod(lc, back, mac_out, err);
 	leave(back);
 out:
 	if (change)
@@ -427,9 +467,4 @@ int psw_netns_del_link(const char *netns, const char *ifname, struct psw_cni_err
 	nl_socket_free(sk);
 	leave(back);
 	return rc;
-}
-
-int psw_host_link_exists(const char *name)
-{
-	return if_nametoindex(name) != 0;
 }
