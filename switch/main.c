@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@
 
 #define DEFAULT_CONFIG SYSCONFDIR "/podswitch/podswitchd.json"
 #define LINK_POLL_S 0.2
+#define PSW_RUN_DIR "/run/podswitch"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -73,26 +76,84 @@ socket_in_use(const char *path)
 	return rc == 0;
 }
 
-/* EAL locks <runtime dir>/<prefix>/config while a primary process runs; ask the lock
- * first so the message can say what is wrong. */
-static pid_t
-prefix_in_use(const char *prefix)
+/* One instance per control socket and per DPDK file prefix. EAL's own lock does not
+ * exist with --in-memory, so podswitchd holds flock()ed lock files of its own for its
+ * lifetime (released by the kernel even on SIGKILL). Returns the fd, or -1 with the
+ * holder's pid in *holder (0 if the lock could not be made at all). */
+static int
+take_lock(const char *path, pid_t *holder)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	const char *base = getuid() == 0 ? "/var/run/dpdk" : getenv("XDG_RUNTIME_DIR");
-	char path[512];
+	char buf[32];
+	ssize_t n;
 	int fd;
 
-	if (base == NULL)
-		base = "/tmp";
-	snprintf(path, sizeof(path), "%s/%s/config", base, prefix);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*holder = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return 0;
-	if (fcntl(fd, F_GETLK, &fl) != 0)
-		fl.l_type = F_UNLCK;
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		*holder = (pid_t)atoi(buf);
+		if (*holder == 0)
+			*holder = -1;
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static char prefix_lock[PSW_PATH_MAX + 64];
+
+/* The control socket has its own lock (control.c); this one guards the file prefix. */
+static int
+take_prefix_lock(void)
+{
+	pid_t holder;
+	int fd;
+
+	mkdir(PSW_RUN_DIR, 0755);
+	snprintf(prefix_lock, sizeof(prefix_lock), PSW_RUN_DIR "/prefix-%s.lock",
+		 psw_conf.file_prefix);
+	fd = take_lock(prefix_lock, &holder);
+	if (fd >= 0)
+		return fd;
+	if (holder != 0)
+		fprintf(stderr, "podswitchd: DPDK file prefix \"%s\" is in use by process %d; "
+			"refusing to start (use --file-prefix)\n", psw_conf.file_prefix, (int)holder);
+	else
+		fprintf(stderr, "podswitchd: cannot create %s: %s\n", prefix_lock, strerror(errno));
+	return -1;
+}
+
+static void
+release_prefix_lock(int fd)
+{
+	unlink(prefix_lock);
 	close(fd);
-	return fl.l_type == F_UNLCK ? 0 : (fl.l_pid ? fl.l_pid : -1);
+}
+
+/* mkdir -p of the directory that will hold path. */
+static int
+mkdir_parent(const char *path)
+{
+	char dir[PSW_PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
 }
 
 static int
@@ -252,8 +313,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	bool check_only = false;
 	char err[512];
-	pid_t holder;
-	int c, rc = 1;
+	int c, rc = 1, lock_fd;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -296,12 +356,14 @@ main(int argc, char **argv)
 			psw_conf.control_socket);
 		return 1;
 	}
-	holder = prefix_in_use(psw_conf.file_prefix);
-	if (holder != 0) {
-		fprintf(stderr, "podswitchd: DPDK file prefix \"%s\" is in use by process %d; "
-			"refusing to start (use --file-prefix)\n", psw_conf.file_prefix, (int)holder);
+	if (mkdir_parent(psw_conf.control_socket) != 0) {
+		fprintf(stderr, "podswitchd: cannot create the directory of %s: %s\n",
+			psw_conf.control_socket, strerror(errno));
 		return 1;
 	}
+	lock_fd = take_prefix_lock();
+	if (lock_fd < 0)
+		return 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -311,6 +373,7 @@ main(int argc, char **argv)
 
 	if (eal_init(argv[0]) < 0) {
 		fprintf(stderr, "podswitchd: EAL init failed: %s\n", rte_strerror(rte_errno));
+		release_prefix_lock(lock_fd);
 		return 1;
 	}
 	set_log_level();
@@ -356,5 +419,6 @@ out_pmd:
 out_eal:
 	psw_config_free(&psw_conf);
 	rte_eal_cleanup();
+	release_prefix_lock(lock_fd);
 	return rc;
 }

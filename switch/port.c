@@ -173,6 +173,45 @@ find_dpdk_port(const char *devargs, uint16_t *out)
 	return -ENODEV;
 }
 
+/* The device name and bus in devargs ("net_pcap0,rx_pcap=..." -> vdev, net_pcap0). */
+static int
+devargs_dev(const char *devargs, char *name, size_t len, char *bus, size_t buslen)
+{
+	struct rte_devargs da;
+
+	if (rte_devargs_parse(&da, devargs) != 0)
+		return -EINVAL;
+	snprintf(name, len, "%s", da.name);
+	snprintf(bus, buslen, "%s", da.bus ? rte_bus_name(da.bus) : "");
+	rte_devargs_reset(&da);
+	return 0;
+}
+
+/* The port already using the device devargs names, if any. */
+static const struct psw_port *
+devargs_user(const char *devargs)
+{
+	char name[RTE_DEV_NAME_MAX_LEN], bus[32];
+
+	if (devargs_dev(devargs, name, sizeof(name), bus, sizeof(bus)) != 0)
+		return NULL;
+	for (unsigned i = 0; i < PSW_MAX_PORTS; i++)
+		if (psw_ports[i].used && strcmp(psw_ports[i].dev_name, name) == 0)
+			return &psw_ports[i];
+	return NULL;
+}
+
+static bool
+devargs_probed(const char *devargs)
+{
+	char name[RTE_DEV_NAME_MAX_LEN], bus[32];
+	uint16_t pid;
+
+	if (devargs_dev(devargs, name, sizeof(name), bus, sizeof(bus)) != 0)
+		return false;
+	return rte_eth_dev_get_port_by_name(name, &pid) == 0;
+}
+
 static void
 detach_device(const char *dev_name, const char *bus_name)
 {
@@ -284,13 +323,20 @@ psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_
 		return errf(err, errlen, -ENOSPC, "no free port (at most %d)", PSW_MAX_PORTS);
 
 	if (!probe_done) {
-		rc = rte_dev_probe(conf->devargs);
-		if (rc == -EEXIST)
-			return errf(err, errlen, rc, "devargs \"%s\": device already in use",
-				    conf->devargs);
-		if (rc != 0)
-			return errf(err, errlen, rc, "devargs \"%s\": cannot probe device: %s",
-				    conf->devargs, rte_strerror(-rc));
+		const struct psw_port *user = devargs_user(conf->devargs);
+
+		if (user != NULL)
+			return errf(err, errlen, -EBUSY, "devargs \"%s\": device in use by port %s",
+				    conf->devargs, user->name);
+		if (devargs_probed(conf->devargs)) {
+			probe_done = true; /* probed before (not by us): never detach it */
+		} else {
+			rc = rte_dev_probe(conf->devargs);
+			if (rc != 0)
+				return errf(err, errlen, rc, "devargs \"%s\": cannot probe device (%s): "
+					    "check the driver name and its arguments",
+					    conf->devargs, rte_strerror(-rc));
+		}
 	}
 	rc = find_dpdk_port(conf->devargs, &dpdk_port);
 	if (rc != 0) {
@@ -339,14 +385,11 @@ fail_close:
 	return rc;
 fail_detach:
 	if (!probe_done) {
-		/* The probe made a device but no ethdev we can use: detach it by its name. */
-		struct rte_devargs da;
+		/* Our probe made a device but no ethdev we can use: detach it by its name. */
+		char name[RTE_DEV_NAME_MAX_LEN], bus[32];
 
-		if (rte_devargs_parse(&da, conf->devargs) == 0) {
-			if (da.bus != NULL)
-				rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
-			rte_devargs_reset(&da);
-		}
+		if (devargs_dev(conf->devargs, name, sizeof(name), bus, sizeof(bus)) == 0 && bus[0])
+			rte_eal_hotplug_remove(bus, name);
 	}
 	return rc;
 }

@@ -1,0 +1,176 @@
+/*
+ * test_config.c: the startup config parser (switch/config.c). Every key is accepted with a
+ * good value and refused, naming the key, with a bad one; unknown keys are errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static int
+parse(struct psw_config *c, const char *text, char *err, size_t len)
+{
+	json_error_t jerr;
+	json_t *root = json_loads(text, 0, &jerr);
+	int rc;
+
+	assert_non_null(root);
+	psw_config_defaults(c);
+	rc = psw_config_parse(c, root, err, len);
+	json_decref(root);
+	return rc;
+}
+
+static void
+expect_error(const char *text, const char *needle)
+{
+	struct psw_config c;
+	char err[512] = "";
+
+	assert_int_equal(parse(&c, text, err, sizeof(err)), -1);
+	if (strstr(err, needle) == NULL)
+		fail_msg("error \"%s\" does not name \"%s\"", err, needle);
+	psw_config_free(&c);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct psw_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c, "{}", err, sizeof(err)), 0);
+	assert_string_equal(c.control_socket, "/run/podswitch/podswitchd.sock");
+	assert_string_equal(c.state_dir, "/var/lib/podswitch");
+	assert_string_equal(c.file_prefix, "podswitch");
+	assert_int_equal(c.memory_mb, 256);
+	assert_int_equal(c.n_pmd_cpus, 1);
+	assert_int_equal(c.pmd_cpus[0], 1);
+	assert_int_equal(c.pmd_idle_sleep_us, 0); /* back-off is off by default */
+	assert_int_equal(c.control_socket_mode, 0660);
+	assert_int_equal(c.mac_aging_s, 300);
+	psw_config_free(&c);
+}
+
+static void
+test_full_example(void **state)
+{
+	struct psw_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c,
+		"{\"eal\": {\"lcores\": \"0-3\", \"main_lcore\": 0, \"memory_mb\": 512,"
+		"  \"file_prefix\": \"sw1\", \"args\": [\"--no-pci\", \"--in-memory\"]},"
+		" \"pmd_cpus\": [2, 3], \"pmd_idle_sleep_us\": 50, \"mbufs\": 65536,"
+		" \"flow_cache_entries\": 4096, \"mac_aging_s\": 60, \"mac_limit_per_port\": 10,"
+		" \"control_socket\": \"/tmp/x.sock\", \"control_socket_mode\": \"0600\","
+		" \"state_dir\": \"/tmp/st\", \"socket_dir\": \"/tmp/so\", \"log_level\": \"debug\","
+		" \"ports\": [{\"name\": \"in\", \"devargs\": \"net_null0\"}],"
+		" \"networks\": [{\"name\": \"default\"}], \"flows\": [\"actions=normal\"],"
+		" \"_comment\": \"ignored\"}", err, sizeof(err)), 0);
+	assert_string_equal(c.lcores, "0-3");
+	assert_int_equal(c.memory_mb, 512);
+	assert_string_equal(c.file_prefix, "sw1");
+	assert_int_equal(c.n_eal_args, 2);
+	assert_string_equal(c.eal_args[1], "--in-memory");
+	assert_int_equal(c.n_pmd_cpus, 2);
+	assert_int_equal(c.pmd_cpus[1], 3);
+	assert_int_equal(c.pmd_idle_sleep_us, 50);
+	assert_int_equal(c.mbufs, 65536);
+	assert_int_equal(c.control_socket_mode, 0600);
+	assert_string_equal(c.log_level, "debug");
+	assert_int_equal(json_array_size(c.ports), 1);
+	assert_int_equal(json_array_size(c.networks), 1);
+	assert_int_equal(json_array_size(c.flows), 1);
+	psw_config_free(&c);
+}
+
+static void
+test_bad_values(void **state)
+{
+	(void)state;
+	expect_error("[]", "JSON object");
+	expect_error("{\"bogus\": 1}", "bogus: unknown key");
+	expect_error("{\"eal\": {\"cores\": \"0\"}}", "eal.cores: unknown key");
+	expect_error("{\"eal\": 3}", "eal: must be an object");
+	expect_error("{\"eal\": {\"memory_mb\": \"256\"}}", "eal.memory_mb");
+	expect_error("{\"eal\": {\"memory_mb\": 1}}", "eal.memory_mb: 1 is out of range");
+	expect_error("{\"eal\": {\"file_prefix\": \"a/b\"}}", "eal.file_prefix");
+	expect_error("{\"eal\": {\"file_prefix\": \"\"}}", "eal.file_prefix");
+	expect_error("{\"eal\": {\"args\": [\"--no-pci\", 7]}}", "eal.args[1]");
+	expect_error("{\"eal\": {\"lcores\": 5}}", "eal.lcores: must be a string");
+	expect_error("{\"pmd_cpus\": []}", "pmd_cpus");
+	expect_error("{\"pmd_cpus\": [1, 1]}", "listed twice");
+	expect_error("{\"pmd_cpus\": [-1]}", "pmd_cpus[0]");
+	expect_error("{\"pmd_cpus\": [0]}", "main_lcore");
+	expect_error("{\"pmd_idle_sleep_us\": true}", "pmd_idle_sleep_us");
+	expect_error("{\"mbufs\": 10}", "mbufs");
+	expect_error("{\"control_socket\": \"\"}", "control_socket");
+	expect_error("{\"control_socket_mode\": \"0999\"}", "control_socket_mode");
+	expect_error("{\"control_socket_mode\": 660}", "control_socket_mode");
+	expect_error("{\"log_level\": \"loud\"}", "log_level");
+	expect_error("{\"ports\": {}}", "ports: must be an array");
+	expect_error("{\"flows\": \"x\"}", "flows: must be an array");
+	/* A socket path longer than sun_path cannot be bound. */
+	expect_error("{\"control_socket\": \"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		     "control_socket");
+}
+
+static void
+test_load_file(void **state)
+{
+	struct psw_config c;
+	char err[512], path[] = "/tmp/psw-config-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("{\"pmd_cpus\": [1],\n \"eal\": {\"memory_mb\": 128,}}\n", f);
+	fclose(f);
+	psw_config_defaults(&c);
+	assert_int_equal(psw_config_load(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, path));  /* names the file, line and column */
+	assert_non_null(strstr(err, ":2:"));
+	unlink(path);
+	assert_int_equal(psw_config_load(&c, "/nonexistent/podswitchd.json", err, sizeof(err)), -1);
+	psw_config_free(&c);
+}
+
+static void
+test_shipped_config(void **state)
+{
+	struct psw_config c;
+	char err[512];
+
+	(void)state;
+	psw_config_defaults(&c);
+	if (psw_config_load(&c, SRC_ROOT "/config/podswitchd.json", err, sizeof(err)) != 0)
+		fail_msg("config/podswitchd.json: %s", err);
+	assert_int_equal(json_array_size(c.ports), 2);
+	psw_config_free(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_example),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_shipped_config),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
