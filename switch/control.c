@@ -202,9 +202,7 @@ static psw_rpc_handler lookup(const struct psw_control *c, const char *name)
 	return NULL;
 }
 
-static json_t *error_reply(struct psw_control *c, json_t *id, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
+__attribute__((format(printf, 4, 5)))
 static json_t *error_reply(struct psw_control *c, json_t *id, int code, const char *fmt, ...)
 {
 	char msg[PSW_RPC_MSG_MAX];
@@ -395,6 +393,9 @@ static void client_read(struct psw_control *c, struct client *cl)
 			too_large(c, cl);
 			return;
 		}
+		/* Give back the memory of a big request once it is handled. */
+		if (psw_linebuf_pending(&cl->in) == 0 && cl->in.cap > 4 * READ_CHUNK)
+			psw_linebuf_free(&cl->in);
 	}
 }
 
