@@ -78,3 +78,15 @@ port_of() {
 	rpc port.list | jq -r --arg c "$1" --arg i "$2" \
 		'.ports[] | select(.external_ids["cni.container_id"] == $c and .external_ids["cni.ifname"] == $i) | .name'
 }
+
+# The operator's example configs (config/cni/), as the runtime passes them:
+# conflist_plugin FILE: the list's first plugin with the list's cniVersion and name.
+conflist_plugin() { jq '.plugins[0] + {cniVersion: .cniVersion, name: .name}' "$1"; }
+# nad_config FILE: the JSON of a NetworkAttachmentDefinition's spec.config block.
+nad_config() { sed -n '/^  config: |$/,$p' "$1" | tail -n +2 | sed 's/^    //'; }
+# localize: point a config (stdin) at this test's podswitchd, directories and network.
+localize() {
+	jq --arg s "$SOCK" --arg d "$PODS" --arg i "$IPAM" --arg n "$NETWORK" \
+		'.socket = $s | .socketDir = $d | (if .ipam.dataDir then .ipam.dataDir = $i else . end)
+		 | (if $n == "" then del(.network) else .network = $n end)'
+}

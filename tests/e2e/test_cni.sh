@@ -10,15 +10,10 @@ write_config "$T/sw.json"
 start_switch "$T/sw.json"
 net_setup
 
-# The primary network, as a conflist's single plugin is passed (cniVersion 1.1.0: the
-# plugin talks 1.0.0 to Debian's host-local and answers in 1.1.0).
-cat >"$T/net.json" <<JSON
-{"cniVersion": "1.1.0", "name": "podnet", "type": "podswitch", $(net_member)
- "socket": "$SOCK", "socketDir": "$PODS", "mtu": 1400,
- "ipam": {"type": "host-local", "subnet": "10.99.0.0/24", "dataDir": "$IPAM",
-          "routes": [{"dst": "0.0.0.0/0"}]},
- "dns": {"nameservers": ["10.99.0.53"]}}
-JSON
+# The primary network: the example conflist (config/cni/10-podswitch.conflist) as the
+# runtime passes its plugin (cniVersion 1.1.0: the plugin talks 1.0.0 to Debian's
+# host-local and answers in 1.1.0), pointed at this test's switch, with MTU 1400.
+conflist_plugin "$SRC/config/cni/10-podswitch.conflist" | localize | jq '.mtu = 1400' >"$T/net.json"
 mkns ${NSP}a; NSA=/var/run/netns/${NSP}a
 mkns ${NSP}b; NSB=/var/run/netns/${NSP}b
 
@@ -26,9 +21,9 @@ mkns ${NSP}b; NSB=/var/run/netns/${NSP}b
 cni ADD ctr-a "$NSA" eth0 "$T/net.json" "$(k8s_args default pod-a ctr-a)" >"$T/a.json" || fail "ADD a: $(cat "$T/a.json")"
 cni ADD ctr-b "$NSB" eth0 "$T/net.json" "$(k8s_args default pod-b ctr-b)" >"$T/b.json" || fail "ADD b: $(cat "$T/b.json")"
 jq -e '.cniVersion == "1.1.0" and .interfaces[0].name == "eth0" and .interfaces[0].sandbox == "'"$NSA"'"
-       and .interfaces[0].mtu == 1400 and (.ips[0].address | startswith("10.99.0."))
-       and .ips[0].interface == 0 and .ips[0].gateway == "10.99.0.1" and (.ips[0] | has("version") | not)
-       and .routes[0].dst == "0.0.0.0/0" and .dns.nameservers[0] == "10.99.0.53"' "$T/a.json" >/dev/null \
+       and .interfaces[0].mtu == 1400 and (.ips[0].address | startswith("10.244.1."))
+       and .ips[0].interface == 0 and .ips[0].gateway == "10.244.1.1" and (.ips[0] | has("version") | not)
+       and .routes[0].dst == "0.0.0.0/0" and .dns.nameservers[0] == "10.96.0.10"' "$T/a.json" >/dev/null \
 	|| fail "result of ADD a: $(cat "$T/a.json")"
 IPA=$(jq -r '.ips[0].address | split("/")[0]' "$T/a.json")
 IPB=$(jq -r '.ips[0].address | split("/")[0]' "$T/b.json")
@@ -37,7 +32,7 @@ MACA=$(jq -r '.interfaces[0].mac' "$T/a.json")
 ip -n ${NSP}a -j addr show eth0 | jq -e --arg ip "$IPA" --arg mac "$MACA" \
 	'.[0].address == $mac and .[0].mtu == 1400 and (.[0].flags | index("UP")) and ([.[0].addr_info[].local] | index($ip))' >/dev/null \
 	|| fail "eth0 in pod a: $(ip -n ${NSP}a addr show eth0)"
-ip -n ${NSP}a route show default | grep -q "via 10.99.0.1 dev eth0" || fail "default route in pod a: $(ip -n ${NSP}a route)"
+ip -n ${NSP}a route show default | grep -q "via 10.244.1.1 dev eth0" || fail "default route in pod a: $(ip -n ${NSP}a route)"
 ok "ADD: two pods with eth0, addresses $IPA and $IPB, MTU 1400, default route"
 
 PA=$(port_of ctr-a eth0); PB=$(port_of ctr-b eth0)
@@ -59,10 +54,10 @@ ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}"
 # not have fails with a CNI error.
 with_prev "$T/net.json" "$T/a.json" "$T/check-a.json"
 cni CHECK ctr-a "$NSA" eth0 "$T/check-a.json" "$(k8s_args default pod-a ctr-a)" >"$T/out" || fail "CHECK a: $(cat "$T/out")"
-jq '.ips[0].address = "10.99.0.250/24"' "$T/a.json" >"$T/bad-prev.json"
+jq '.ips[0].address = "10.244.1.250/24"' "$T/a.json" >"$T/bad-prev.json"
 with_prev "$T/net.json" "$T/bad-prev.json" "$T/check-bad.json"
 if cni CHECK ctr-a "$NSA" eth0 "$T/check-bad.json" >"$T/out"; then fail "CHECK with a wrong address passed"; fi
-jq -e '.code == 102 and (.msg | contains("10.99.0.250/24"))' "$T/out" >/dev/null || fail "CHECK error: $(cat "$T/out")"
+jq -e '.code == 102 and (.msg | contains("10.244.1.250/24"))' "$T/out" >/dev/null || fail "CHECK error: $(cat "$T/out")"
 ok "CHECK passes for the pod as added, fails (code 102) for an address it lacks"
 
 # 4. Multus: a second interface net1 on a second network in pod a; MAC from runtimeConfig.

@@ -16,20 +16,11 @@ mkns ${NSP}v; NSV=/var/run/netns/${NSP}v
 mkns ${NSP}m; NSM=/var/run/netns/${NSP}m
 DEVINFO=$T/devinfo
 
-cat >"$T/tap.json" <<JSON
-{"cniVersion": "1.1.0", "name": "dpdknet", "type": "podswitch", $(net_member)
- "socket": "$SOCK", "socketDir": "$PODS",
- "ipam": {"type": "host-local", "subnet": "10.96.0.0/24", "dataDir": "$IPAM"}}
-JSON
-cat >"$T/vhost.json" <<JSON
-{"cniVersion": "1.1.0", "name": "dpdknet", "type": "podswitch", $(net_member)
- "socket": "$SOCK", "socketDir": "$PODS", "interface": "vhost-user",
- "vhostUser": {"mode": "client", "queues": 1},
- "capabilities": {"CNIDeviceInfoFile": true},
- "runtimeConfig": {"CNIDeviceInfoFile": "$DEVINFO/vpod-net1.json"},
- "ipam": {"type": "host-local", "subnet": "10.96.0.0/24", "dataDir": "$IPAM"}}
-JSON
-
+# The vhost-user network is the example NetworkAttachmentDefinition's config (with the
+# CNIDeviceInfoFile Multus adds); the kernel pod shares its name and address pool.
+nad_config "$SRC/config/cni/nad-vhost-user.yaml" | localize \
+	| jq --arg f "$DEVINFO/vpod-net1.json" '.runtimeConfig = {CNIDeviceInfoFile: $f}' >"$T/vhost.json"
+jq 'del(.vhostUser) | .interface = "tap"' "$T/vhost.json" >"$T/tap.json"
 # 1. ADD: a kernel pod (eth0) and a vhost-user pod (net1, as Multus adds it).
 cni ADD ctr-k "$NSK" eth0 "$T/tap.json" "$(k8s_args default kpod ctr-k)" >"$T/k.json" || fail "ADD kernel pod: $(cat "$T/k.json")"
 cni ADD ctr-v "$NSV" net1 "$T/vhost.json" "$(k8s_args default vpod ctr-v)" >"$T/v.json" || fail "ADD vhost pod: $(cat "$T/v.json")"
@@ -37,11 +28,11 @@ DIR=$PODS/default_vpod
 META=$DIR/net1.json
 SOCKV=$DIR/net1.sock
 jq -e --arg s "$SOCKV" --arg ns "$NSV" '.cniVersion == "1.1.0" and .interfaces[0].name == "net1"
-	and .interfaces[0].socketPath == $s and .interfaces[0].sandbox == $ns and (.ips[0].address | startswith("10.96.0."))' \
+	and .interfaces[0].socketPath == $s and .interfaces[0].sandbox == $ns and (.ips[0].address | startswith("10.56.0."))' \
 	"$T/v.json" >/dev/null || fail "vhost ADD result: $(cat "$T/v.json")"
 [ -f "$META" ] || fail "no metadata file $META: $(find "$PODS")"
 jq -e --arg s "$SOCKV" '.type == "vhost-user" and .mode == "server" and .socketPath == $s and .socketFile == "net1.sock"
-	and .ifname == "net1" and (.mac | test("^[0-9a-f:]{17}$")) and (.ips[0] | startswith("10.96.0.")) and .podName == "vpod"' \
+	and .ifname == "net1" and (.mac | test("^[0-9a-f:]{17}$")) and (.ips[0] | startswith("10.56.0.")) and .podName == "vpod"' \
 	"$META" >/dev/null || fail "metadata: $(cat "$META")"
 jq -e --arg s "$SOCKV" '.type == "vhost-user" and .version == "1.1.0" and .["vhost-user"].mode == "server" and .["vhost-user"].path == $s' \
 	"$DEVINFO/vpod-net1.json" >/dev/null || fail "device-info: $(cat "$DEVINFO/vpod-net1.json" 2>&1)"
@@ -73,11 +64,8 @@ kill $TP; wait $TP 2>/dev/null || true
 
 # 4. memif with a socket file (podswitchd listens, the pod connects) and memif with an
 # abstract socket inside the pod's netns (nothing to mount).
-cat >"$T/memif.json" <<JSON
-{"cniVersion": "1.0.0", "name": "memifnet", "type": "podswitch", "socket": "$SOCK",
- "socketDir": "$PODS", "interface": "memif", "memif": {"ringSize": 512}}
-JSON
-jq '.memif.abstract = true | .cniVersion = "1.1.0"' "$T/memif.json" >"$T/memif-abs.json"
+nad_config "$SRC/config/cni/nad-memif.yaml" | localize >"$T/memif-abs.json"
+jq '.memif.abstract = false | .cniVersion = "1.0.0"' "$T/memif-abs.json" >"$T/memif.json"
 cni ADD ctr-m "$NSM" net1 "$T/memif.json" "$(k8s_args default mpod ctr-m)" >"$T/m.json" || fail "ADD memif: $(cat "$T/m.json")"
 [ -S "$PODS/default_mpod/net1.sock" ] || fail "memif socket not created by podswitchd: $(find "$PODS")"
 jq -e '.type == "memif" and .mode == "client" and .memif.role == "slave" and .memif.abstract == false' "$PODS/default_mpod/net1.json" >/dev/null \
