@@ -187,12 +187,25 @@ json_t *psw_client_call(struct psw_client *c, const char *method, json_t *params
 	if (!out)
 		return fail(c, err, "cannot build request %s: out of memory", method);
 
+	if (outlen > PSW_LINE_MAX + 1) {
+		free(out); /* nothing was sent: the connection is still good */
+		err->code = PSW_RPC_TOO_LARGE;
+		snprintf(err->message, sizeof(err->message),
+			 "request %s is %zu bytes, over the limit of %u", method, outlen - 1,
+			 PSW_LINE_MAX);
+		return NULL;
+	}
 	rc = send_all(c, out, outlen, deadline);
 	free(out);
 	if (rc == -ETIMEDOUT)
 		return fail(c, err, "timed out sending %s to podswitchd", method);
-	if (rc == -EPIPE || rc == -ECONNRESET)
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		/* The server may have said why before it hung up (too many clients). */
+		c->broken = true;
+		if (recv_line(c, &line, &len, now_ms() + 100) == 1)
+			return psw_proto_parse_response(line, len, id, err);
 		return fail(c, err, "podswitchd closed the connection before %s was sent", method);
+	}
 	if (rc < 0)
 		return fail(c, err, "cannot send request: %s", strerror(-rc));
 

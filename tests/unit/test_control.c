@@ -323,6 +323,17 @@ static void test_client_library(void **state)
 	r = psw_client_call(cl, "test.count", NULL, &err);
 	assert_non_null(r);
 	json_decref(r);
+	/* Over the line limit: refused before sending, the connection stays good. */
+	char *huge = malloc(PSW_LINE_MAX + 1);
+	memset(huge, 'h', PSW_LINE_MAX);
+	huge[PSW_LINE_MAX] = '\0';
+	assert_null(psw_client_call(cl, "test.echo", json_pack("{s:s}", "text", huge), &err));
+	free(huge);
+	assert_int_equal(err.code, PSW_RPC_TOO_LARGE);
+	assert_non_null(strstr(err.message, "over the limit of 1048576"));
+	r = psw_client_call(cl, "test.count", NULL, &err);
+	assert_non_null(r);
+	json_decref(r);
 	psw_client_close(cl);
 
 	/* Transport failures: a clear message naming the socket. */
@@ -718,6 +729,15 @@ static void test_client_cap(void **state)
 		}
 	}
 	assert_int_equal(refused, EXTRA);
+	/* Through the client library, the refusal reads as the server's reason. */
+	char e[256];
+	struct psw_rpc_error rerr;
+	struct psw_client *cl = psw_client_connect(sock_path, 2000, e, sizeof(e));
+	assert_non_null(cl);
+	assert_null(psw_client_call(cl, "test.count", NULL, &rerr));
+	assert_int_equal(rerr.code, PSW_RPC_BUSY);
+	assert_non_null(strstr(rerr.message, "too many control connections"));
+	psw_client_close(cl);
 	/* Room again after some leave. */
 	conn_close(cs[0]);
 	cs[0] = NULL;
