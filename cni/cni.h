@@ -155,10 +155,11 @@ int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size
 			struct psw_cni_error *err);
 void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len);
 
-/* ipam.c: run the IPAM plugin of nc for `command` ("ADD", "DEL", "CHECK") with the
- * current environment (CNI_COMMAND replaced) and the config on stdin. On ADD *result
- * gets the plugin's result (new reference). The config's cniVersion is lowered to the
- * newest the plugin supports when it does not support ours. */
+/* ipam.c: run the IPAM plugin of nc for `command` ("ADD", "DEL", "CHECK", "GC",
+ * "STATUS") with the current environment (CNI_COMMAND replaced) and the config on stdin.
+ * On ADD *result gets the plugin's result (new reference). The config's cniVersion is
+ * lowered to the newest the plugin supports when it does not support ours; GC and STATUS
+ * are skipped (0) for plugins older than 1.1.0. */
 int psw_ipam_exec(const struct psw_netconf *nc, const char *command, const char *cni_path,
 		  json_t **result, struct psw_cni_error *err);
 /* Run any plugin binary: stdin -> stdout, with CNI_COMMAND=command. *out gets the parsed

@@ -238,6 +238,11 @@ int psw_ipam_exec(const struct psw_netconf *nc, const char *command, const char 
 	if (delegate_version(nc->ipam_type, cni_path, nc->version_str, version, sizeof(version),
 			     err))
 		return -1;
+	/* GC and STATUS are 1.1.0 commands: an older plugin is not asked (and keeps no
+	 * state a GC could clean beyond what DEL of each stale attachment releases). */
+	if ((!strcmp(command, "GC") || !strcmp(command, "STATUS")) &&
+	    psw_cni_version_cmp(version, "1.1.0") < 0)
+		return 0;
 	conf = json_deep_copy(nc->raw);
 	if (!conf)
 		return psw_cni_err(err, PSW_CNI_E_IO, "out of memory");

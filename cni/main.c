@@ -395,6 +395,15 @@ out:
 	return rc;
 }
 
+/* A directory one level under socketDir (never elsewhere, never ".."). */
+static bool under_socket_dir(const struct cmd *c, const char *dir)
+{
+	size_t n = strlen(c->nc.socket_dir);
+
+	return strncmp(dir, c->nc.socket_dir, n) == 0 && dir[n] == '/' && dir[n + 1] &&
+	       !strchr(dir + n + 1, '/') && strcmp(dir + n + 1, "..") && strcmp(dir + n + 1, ".");
+}
+
 static int cmd_del(struct cmd *c)
 {
 	struct psw_cni_error port_err = {0};
@@ -411,6 +420,15 @@ static int cmd_del(struct cmd *c)
 		/* podswitchd is down: its ports (and taps) went with it. */
 		warn("%s; releasing IPAM and files anyway", c->err.msg);
 	} else {
+		/* The directory ADD used, in case this DEL's CNI_ARGS name the pod
+		 * differently (or not at all). */
+		json_t *port = call(c, cl, "port.get", json_pack("{s:s}", "name", a.port_name), NULL);
+		const char *dir = json_string_value(json_object_get(
+			json_object_get(port, "external_ids"), "cni.pod_dir"));
+
+		if (dir && under_socket_dir(c, dir))
+			snprintf(a.pod_dir, sizeof(a.pod_dir), "%s", dir);
+		json_decref(port);
 		if (port_del(c, cl, a.port_name)) {
 			port_failed = true;
 			port_err = c->err;
@@ -509,6 +527,10 @@ static int cmd_status(struct cmd *c)
 		return -1;
 	}
 	json_decref(r);
+	/* A 1.1.0 IPAM plugin reports its own availability. */
+	if (c->nc.ipam && c->env.path &&
+	    psw_ipam_exec(&c->nc, "STATUS", c->env.path, NULL, &c->err))
+		return -1;
 	return 0;
 }
 
@@ -618,12 +640,15 @@ static int cmd_gc(struct cmd *c)
 			continue;
 		}
 		ipam_release(c, cid, ifn);
-		if (dir)
+		if (dir && under_socket_dir(c, dir))
 			remove_files(dir, ifn);
 	}
 	json_decref(list);
 	psw_client_close(cl);
 	gc_dirs(c);
+	/* A 1.1.0 IPAM plugin cleans its own stale leases from the same valid list. */
+	if (psw_ipam_exec(&c->nc, "GC", c->env.path, NULL, &c->err))
+		rc = -1;
 	return rc;
 }
 

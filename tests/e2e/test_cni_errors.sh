@@ -99,17 +99,36 @@ done
 nothing_left "versions"
 ok "cniVersion 0.3.1, 0.4.0, 1.0.0, 1.1.0: ADD/CHECK/DEL, each answered in its own version; VERSION"
 
-# 5. GC: two attachments, one of them valid; the other's port and lease go.
+# 5. GC: attachments of this network not in cni.dev/valid-attachments lose their port,
+# lease and files; the valid one and other networks' stay. A userspace pod's directory
+# goes too, and so does a directory whose port podswitchd no longer has.
 C11=$(conf 1.1.0)
+V11=$(conf 1.1.0 '"interface": "vhost-user"')
+jq '.name = "othernet" | .ipam.subnet = "10.95.0.0/24"' "$C11" >"$T/other.json"
 mkns ${NSP}b; NSB=/var/run/netns/${NSP}b
 cni ADD keep "$NSA" eth0 "$C11" >"$T/keep.json" || fail "ADD keep"
 cni ADD stale "$NSB" eth0 "$C11" >"$T/stale.json" || fail "ADD stale"
+cni ADD stale "$NSB" net1 "$V11" "$(k8s_args default stale-pod stale)" >"$T/stale1.json" || fail "ADD stale net1: $(cat "$T/stale1.json")"
+cni ADD other "$NSB" net2 "$T/other.json" >"$T/other-res.json" || fail "ADD othernet"
+[ -f "$PODS/default_stale-pod/net1.json" ] || fail "no metadata for the stale vhost pod"
+mkdir -p "$PODS/lost"
+echo '{"networkName": "podnet", "containerId": "lost", "ifname": "net1"}' >"$PODS/lost/net1.json"
 jq '. + {"cni.dev/valid-attachments": [{"containerID": "keep", "ifname": "eth0"}]}' "$C11" >"$T/gc.json"
 cni GC "" "" "" "$T/gc.json" >"$T/out" || fail "GC: $(cat "$T/out")"
-[ "$(cni_ports)" = "$(port_of keep eth0)" ] || fail "after GC: $(cni_ports)"
-[ "$(ipam_leases | wc -l)" = 1 ] || fail "after GC leases: $(ipam_leases)"
+[ "$(cni_ports | sort)" = "$( (port_of keep eth0; port_of other net2) | sort)" ] || fail "after GC: $(cni_ports)"
+[ "$(ipam_leases | wc -l)" = 2 ] || fail "after GC leases: $(ipam_leases)"
 ip -n ${NSP}b link show eth0 >/dev/null 2>&1 && fail "stale pod still has eth0"
-ok "GC removes the port and lease of an attachment not in cni.dev/valid-attachments, keeps the valid one"
+[ ! -e "$PODS/default_stale-pod" ] || fail "stale pod directory left: $(find "$PODS/default_stale-pod")"
+[ ! -e "$PODS/lost" ] || fail "directory of a lost attachment left"
+cni DEL other "$NSB" net2 "$T/other.json" >"$T/out" || fail "DEL othernet"
+ok "GC removes ports, leases and directories of attachments not in cni.dev/valid-attachments; keeps the valid one and other networks'"
+
+# DEL finds a userspace pod's directory even when its CNI_ARGS differ from ADD's.
+cni ADD ctr-v "$NSB" net1 "$V11" "$(k8s_args default vpod ctr-v)" >"$T/out" || fail "ADD vpod: $(cat "$T/out")"
+[ -d "$PODS/default_vpod" ] || fail "no directory for vpod"
+cni DEL ctr-v "$NSB" net1 "$V11" >"$T/out" || fail "DEL vpod: $(cat "$T/out")"
+[ ! -e "$PODS/default_vpod" ] || fail "DEL without CNI_ARGS left $PODS/default_vpod"
+ok "DEL without the pod's CNI_ARGS still removes its directory"
 
 # 6. STATUS up; then podswitchd down: DEL still succeeds (lease released), ADD fails
 # with a clear error and leaves nothing, STATUS says 50.
