@@ -155,6 +155,21 @@ const char *psw_ctl_str(json_t *v, char *buf, size_t len)
 	case JSON_NULL:
 		snprintf(buf, len, "-");
 		break;
+	case JSON_ARRAY: { /* [1,2] as "1,2"; "-" when empty */
+		size_t off = 0, i;
+		json_t *e;
+		buf[0] = '\0';
+		json_array_foreach(v, i, e) {
+			char one[256];
+			if (off >= len)
+				break;
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+						psw_ctl_str(e, one, sizeof(one)));
+		}
+		if (!buf[0])
+			snprintf(buf, len, "-");
+		break;
+	}
 	default: {
 		char *s = json_dumps(v, JSON_COMPACT);
 		snprintf(buf, len, "%s", s ? s : "?");
@@ -181,7 +196,7 @@ void psw_ctl_kv_print(FILE *f, const char *key, const char *fmt, ...)
 	char k[128];
 
 	snprintf(k, sizeof(k), "%s:", key);
-	fprintf(f, "%-18s ", k);
+	fprintf(f, "%-22s ", k);
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);

@@ -56,7 +56,7 @@ int psw_ctl_parse_uint(const char *opt, const char *s, uint64_t max, uint64_t *o
 int psw_ctl_parse_kv(const char *opt, const char *s, json_t *obj);
 
 /* JSON value as text for a table cell: strings as is, numbers, true/false, "-" for
- * null or absent. Returns buf. */
+ * null or absent, arrays as "a,b", objects as compact JSON. Returns buf. */
 const char *psw_ctl_str(json_t *v, char *buf, size_t len);
 uint64_t psw_ctl_u64(json_t *obj, const char *key); /* 0 when absent */
 
