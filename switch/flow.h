@@ -21,6 +21,7 @@
 #define PSW_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <rte_byteorder.h>
@@ -84,6 +85,9 @@ struct psw_flow_key {
 #define PSW_FLOW_KEY_WORDS (sizeof(struct psw_flow_key) / sizeof(uint64_t))
 
 _Static_assert(sizeof(struct psw_flow_key) == 64, "flow key must be one cache line");
+_Static_assert(offsetof(struct psw_flow_key, dl_src) ==
+	       offsetof(struct psw_flow_key, dl_dst) + RTE_ETHER_ADDR_LEN,
+	       "the parser copies dl_dst and dl_src at once");
 
 /* Byte offsets of matchable fields, for code that walks a key (trace, syntax). */
 #define PSW_ICMP_TYPE(key) ((uint8_t)rte_be_to_cpu_16((key)->tp_src))

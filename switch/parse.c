@@ -14,9 +14,13 @@
  * four, with the per-packet work in parse_pkt() shared by the unrolled and the tail loop;
  * hashes are computed in a second pass over the finished keys.
  */
+#include <stddef.h>
 #include <string.h>
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
+#ifdef __SSE4_2__
+#include <immintrin.h>
+#endif
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -61,6 +65,30 @@ rd16(const uint8_t *p)
 	return v;
 }
 
+/* Network <-> host order for 16 bits. DPDK's rte_be_to_cpu_16 is an xchgb in inline asm
+ * for non-constants, which the compiler cannot schedule or fold; the builtin is a rol. */
+static inline uint16_t
+swap16(uint16_t v)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
+}
+
+/* CRC32-C of one word: the instruction itself where the build targets SSE4.2
+ * (rte_hash_crc_8byte tests a runtime flag on every call). */
+static inline uint32_t
+crc64(uint64_t w, uint32_t h)
+{
+#ifdef __SSE4_2__
+	return (uint32_t)_mm_crc32_u64(h, w);
+#else
+	return rte_hash_crc_8byte(w, h);
+#endif
+}
+
 uint32_t
 psw_flow_key_hash(const struct psw_flow_key *k)
 {
@@ -68,14 +96,14 @@ psw_flow_key_hash(const struct psw_flow_key *k)
 	uint32_t a = 0x9e3779b9, b = 0x7f4a7c15;
 
 	/* Two independent CRC chains halve the dependency latency (3 cycles per crc32). */
-	a = rte_hash_crc_8byte(w[0], a);
-	b = rte_hash_crc_8byte(w[4], b);
-	a = rte_hash_crc_8byte(w[1], a);
-	b = rte_hash_crc_8byte(w[5], b);
-	a = rte_hash_crc_8byte(w[2], a);
-	b = rte_hash_crc_8byte(w[6], b);
-	a = rte_hash_crc_8byte(w[3], a);
-	b = rte_hash_crc_8byte(w[7], b);
+	a = crc64(w[0], a);
+	b = crc64(w[4], b);
+	a = crc64(w[1], a);
+	b = crc64(w[5], b);
+	a = crc64(w[2], a);
+	b = crc64(w[6], b);
+	a = crc64(w[3], a);
+	b = crc64(w[7], b);
 	return psw_hash_finish(a ^ ((b << 16) | (b >> 16)));
 }
 
@@ -100,8 +128,8 @@ parse_l4(struct psw_flow_key *k, uint8_t proto, const uint8_t *p, uint32_t room)
 			k->flags |= PSW_KEY_F_TRUNCATED;
 			return;
 		}
-		k->tp_src = rte_cpu_to_be_16(p[0]);
-		k->tp_dst = rte_cpu_to_be_16(p[1]);
+		k->tp_src = swap16(p[0]);
+		k->tp_dst = swap16(p[1]);
 		return;
 	default:
 		return;
@@ -120,7 +148,7 @@ parse_ipv4(struct psw_flow_key *k, const uint8_t *p, uint32_t room)
 	}
 	ihl = (p[0] & 0x0f) * 4u;
 	if (unlikely((p[0] >> 4) != 4 || ihl < IPV4_HLEN ||
-		     rte_be_to_cpu_16(rd16(p + 2)) < ihl)) {
+		     swap16(rd16(p + 2)) < ihl)) {
 		k->flags |= PSW_KEY_F_MALFORMED;
 		return;
 	}
@@ -131,7 +159,7 @@ parse_ipv4(struct psw_flow_key *k, const uint8_t *p, uint32_t room)
 	memcpy(&k->nw_src, p + 12, 4);
 	memcpy(&k->nw_dst, p + 16, 4);
 	k->nw_proto = p[9];
-	frag = rte_be_to_cpu_16(rd16(p + 6));
+	frag = swap16(rd16(p + 6));
 	if (unlikely(frag & 0x3fff)) {          /* MF or a fragment offset */
 		k->flags |= PSW_KEY_F_FRAG;
 		if (frag & 0x1fff) {
@@ -192,7 +220,7 @@ parse_ipv6(struct psw_flow_key *k, const uint8_t *p, uint32_t room)
 			return;
 		}
 		if (nh == EXT_FRAGMENT) {
-			uint16_t fo = rte_be_to_cpu_16(rd16(p + off + 2));
+			uint16_t fo = swap16(rd16(p + off + 2));
 
 			len = 8;
 			k->flags |= PSW_KEY_F_FRAG;
@@ -215,13 +243,13 @@ parse_ipv6(struct psw_flow_key *k, const uint8_t *p, uint32_t room)
 	}
 }
 
-static inline void
+static __rte_always_inline void
 parse_pkt(const struct rte_mbuf *m, uint16_t in_port, struct psw_flow_key *k)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 	uint32_t off = 12;
-	uint16_t type;
+	rte_be16_t type;                     /* network order throughout */
 	unsigned tags = 0;
 
 	memset(k, 0, sizeof(*k));
@@ -230,34 +258,34 @@ parse_pkt(const struct rte_mbuf *m, uint16_t in_port, struct psw_flow_key *k)
 		k->flags = PSW_KEY_F_TRUNCATED;
 		return;
 	}
-	memcpy(&k->dl_dst, p, RTE_ETHER_ADDR_LEN);
-	memcpy(&k->dl_src, p + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
-	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
-		k->vlan_tci = rte_cpu_to_be_16((m->vlan_tci & ~PSW_VLAN_PRESENT) | PSW_VLAN_PRESENT);
+	/* dl_dst and dl_src are adjacent in the frame and in the key: one 12-byte copy */
+	memcpy((uint8_t *)k + offsetof(struct psw_flow_key, dl_dst), p, 2 * RTE_ETHER_ADDR_LEN);
+	if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+		k->vlan_tci = swap16((m->vlan_tci & ~PSW_VLAN_PRESENT) | PSW_VLAN_PRESENT);
 		tags = 1;
 	}
-	type = rte_be_to_cpu_16(rd16(p + off));
-	while (type == ETYPE_VLAN || type == ETYPE_QINQ) {
+	type = rd16(p + off);
+	while (unlikely(type == RTE_BE16(ETYPE_VLAN) || type == RTE_BE16(ETYPE_QINQ))) {
 		if (unlikely(len < off + 2 + VLAN_HLEN)) {
-			k->dl_type = rte_cpu_to_be_16(type);
+			k->dl_type = type;
 			k->flags |= PSW_KEY_F_TRUNCATED;
 			return;
 		}
 		if (tags == 0)
-			k->vlan_tci = rte_cpu_to_be_16((rte_be_to_cpu_16(rd16(p + off + 2)) &
-						       ~PSW_VLAN_PRESENT) | PSW_VLAN_PRESENT);
+			k->vlan_tci = (rd16(p + off + 2) & ~RTE_BE16(PSW_VLAN_PRESENT)) |
+				      RTE_BE16(PSW_VLAN_PRESENT);
 		else
 			k->flags |= PSW_KEY_F_QINQ;
 		off += VLAN_HLEN;
-		type = rte_be_to_cpu_16(rd16(p + off));
+		type = rd16(p + off);
 		if (++tags == 2)
 			break;
 	}
-	k->dl_type = rte_cpu_to_be_16(type);
+	k->dl_type = type;
 	off += 2;
-	if (type == ETYPE_IPV4)
+	if (likely(type == RTE_BE16(ETYPE_IPV4)))
 		parse_ipv4(k, p + off, len - off);
-	else if (type == ETYPE_IPV6)
+	else if (type == RTE_BE16(ETYPE_IPV6))
 		parse_ipv6(k, p + off, len - off);
 }
 
