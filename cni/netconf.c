@@ -338,8 +338,8 @@ static int parse_memif(struct psw_netconf *nc, json_t *o, struct psw_cni_error *
 		return bad_field(err, "", "memif", "an object");
 	if (check_keys(o, "memif.", known, err) ||
 	    get_bool(o, "memif.", "abstract", &nc->memif_abstract, err) ||
-	    get_uint(o, "memif.", "ringSize", 1, 65536, &nc->memif_ring_size, err) ||
-	    get_uint(o, "memif.", "bufferSize", 64, 65535, &nc->memif_buffer_size, err))
+	    get_uint(o, "memif.", "ringSize", 2, 16384, &nc->memif_ring_size, err) ||
+	    get_uint(o, "memif.", "bufferSize", 128, 65535, &nc->memif_buffer_size, err))
 		return -1;
 	if (nc->memif_ring_size & (nc->memif_ring_size - 1))
 		return bad_field(err, "memif.", "ringSize", "a power of two");
