@@ -24,12 +24,18 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
+#include "backend.h"
 #include "config.h"
 #include "control.h"
+#include "l2.h"
+#include "pipeline.h"
 #include "pmd.h"
 #include "port.h"
 #include "rcu.h"
+#include "rpc_flow.h"
 #include "rpcs.h"
+#include "state.h"
+#include "state_sections.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/podswitch/podswitchd.json"
 #define LINK_POLL_S 0.2
@@ -253,6 +259,34 @@ apply_config_ports(void)
 	return 0;
 }
 
+/* Saved state first (it is what the switch was told at runtime), then what the config
+ * file adds: its networks and ports when not already there by name, and its rules only on
+ * a first start (no state file), so a rule deleted at runtime stays deleted. From here on
+ * every change is saved. */
+static int
+restore_and_apply_config(void)
+{
+	bool first_start = access(psw_state_path(), F_OK) != 0;
+	char err[PSW_RPC_MSG_MAX];
+
+	if (psw_state_sections_register() != 0 || psw_state_restore(err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: state: %s\n", err);
+		return -1;
+	}
+	if (psw_flow_config_networks(psw_conf.networks, err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: config networks: %s\n", err);
+		return -1;
+	}
+	if (apply_config_ports() != 0)
+		return -1;
+	if (first_start && psw_flow_config_flows(psw_conf.flows, err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: config flows: %s\n", err);
+		return -1;
+	}
+	psw_on_change = psw_state_changed;
+	return psw_state_save() == 0 ? 0 : -1;
+}
+
 static void
 control_loop(struct psw_control *ctl)
 {
@@ -263,6 +297,8 @@ control_loop(struct psw_control *ctl)
 
 		psw_control_poll(ctl, 10);
 		psw_rcu_reclaim();
+		psw_l2_learn_drain();
+		psw_backend_poll_events();
 		now = psw_now_s();
 		if (now >= next_links) {
 			psw_port_poll_links();
@@ -386,6 +422,20 @@ main(int argc, char **argv)
 			"mbufs %u): %s\n", psw_conf.memory_mb, psw_conf.mbufs, rte_strerror(rte_errno));
 		goto out_eal;
 	}
+	if (psw_backend_init() != 0 || psw_backend_set_socket_dir(psw_conf.socket_dir) != 0) {
+		fprintf(stderr, "podswitchd: socket_dir %s: cannot use it\n", psw_conf.socket_dir);
+		goto out_eal;
+	}
+	if (psw_flow_pipeline_init(psw_conf.flow_cache_entries, psw_conf.mac_aging_s,
+				   psw_conf.mac_limit_per_port, err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: flow pipeline: %s\n", err);
+		goto out_eal;
+	}
+	psw_port_on_remove(psw_flow_port_removed);
+	if (psw_state_open(psw_conf.state_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: state_dir: %s\n", err);
+		goto out_eal;
+	}
 	ctl = psw_control_open(psw_conf.control_socket, psw_conf.control_socket_mode,
 			       err, sizeof(err));
 	if (ctl == NULL) {
@@ -394,9 +444,12 @@ main(int argc, char **argv)
 	}
 	psw_control_register(ctl, psw_rpc_port_methods);
 	psw_control_register(ctl, psw_rpc_switch_methods);
+	psw_control_register(ctl, psw_rpc_flow_methods);
+	psw_control_register(ctl, psw_rpc_network_methods);
+	psw_control_register(ctl, psw_rpc_state_methods);
 	psw_mark_start();
 
-	if (apply_config_ports() != 0)
+	if (restore_and_apply_config() != 0)
 		goto out_ports;
 	if (psw_pmd_start() != 0) {
 		fprintf(stderr, "podswitchd: cannot launch PMD lcores\n");
@@ -413,6 +466,8 @@ out_ports:
 	remove_all_ports();
 	psw_control_close(ctl);
 out_pmd:
+	psw_flow_pipeline_fini();
+	psw_state_close();
 	psw_pmd_fini();
 	psw_port_fini();
 	psw_rcu_fini();

@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 
 #include "backend.h"
+#include "l2.h"
 #include "port.h"
 #include "rpc.h"
 #include "rpcs.h"
@@ -95,8 +96,8 @@ port_json(const struct psw_port *p)
 						 p->link_full_duplex ? "full" : "half"));
 	json_object_set_new(o, "output", p->output != PSW_PORT_NONE && psw_port_get(p->output)
 				 ? json_string(psw_ports[p->output].name) : json_null());
-	v = spec ? json_object_get(spec, "network") : NULL;
-	json_object_set_new(o, "network", v ? json_incref(v) : json_null());
+	json_object_set_new(o, "network", psw_l2_port_net[p->id]
+				 ? json_string(psw_l2_network_name(psw_l2_port_net[p->id])) : json_null());
 	v = spec ? json_object_get(spec, "external_ids") : NULL;
 	json_object_set_new(o, "external_ids", v ? json_deep_copy(v) : json_object());
 	v = spec ? json_object_get(spec, "options") : NULL;
@@ -209,6 +210,12 @@ fill_conf(json_t *params, struct psw_port_conf *conf, const struct psw_backend *
 		}
 		conf->mac_set = true;
 	}
+	if ((v = json_object_get(params, "network")) != NULL &&
+	    psw_l2_network_id(json_string_value(v)) == 0) {
+		psw_rpc_err(err, PSW_RPC_NOT_FOUND, "network: no network \"%s\"",
+			    json_string_value(v));
+		return -1;
+	}
 	if ((v = json_object_get(params, "external_ids")) != NULL) {
 		const char *k;
 		json_t *x;
@@ -260,6 +267,18 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 		if (be->removed)
 			be->removed(conf.name, options);
 		return NULL;
+	}
+	if (json_object_get(params, "network") != NULL) {
+		int rc = psw_l2_port_join((uint16_t)id,
+					  json_string_value(json_object_get(params, "network")));
+
+		if (rc != 0) {
+			psw_port_del((uint16_t)id, msg, sizeof(msg));
+			if (be != NULL && be->removed)
+				be->removed(conf.name, options);
+			return psw_rpc_err(err, PSW_RPC_FAILED, "network: cannot join: %s",
+					   strerror(-rc));
+		}
 	}
 	spec = json_deep_copy(params);
 	json_object_del(spec, "output");
@@ -368,6 +387,20 @@ rpc_port_list(json_t *params, struct psw_rpc_error *err)
 	return json_pack("{s:o}", "ports", a);
 }
 
+/* A port's params as they are now: its network may have changed (network.join/leave). */
+static json_t *
+spec_now(const struct psw_port *p, const json_t *spec)
+{
+	json_t *o = json_deep_copy(spec);
+	uint16_t net = psw_l2_port_net[p->id];
+
+	if (net != 0)
+		json_object_set_new(o, "network", json_string(psw_l2_network_name(net)));
+	else
+		json_object_del(o, "network");
+	return o;
+}
+
 /* Ports in creation order, so a restore adds them in an order that worked before. */
 json_t *
 psw_rpc_port_dump(void)
@@ -384,7 +417,7 @@ psw_rpc_port_dump(void)
 				best = (int)i;
 		if (best < 0)
 			break;
-		json_array_append(a, specs[best].params);
+		json_array_append_new(a, spec_now(&psw_ports[best], specs[best].params));
 		last = specs[best].seq;
 	}
 	return a;

@@ -21,7 +21,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "1. Traffic: 10,000 UDP packets (64 bytes, 100 flows) in /tmp/podswitch-in.pcap"
 "$PY" "$SRC/tests/e2e/pcap.py" gen /tmp/podswitch-in.pcap 10000 --flows 100
 
-step "2. podswitchd --config config/podswitchd.json (ports: in -> out, both net_pcap)"
+step "2. podswitchd --config config/podswitchd.json (network default: ports in, out; rule actions=normal)"
 "$BUILD/switch/podswitchd" --config "$SRC/config/podswitchd.json" --socket "$SOCK" \
 	--file-prefix "psw-demo-$$" --state-dir "$D/state" >"$D/podswitchd.log" 2>&1 &
 PID=$!
@@ -34,11 +34,19 @@ for _ in $(seq 50); do
 done
 $CTL port list
 
-step "4. Add a port at runtime: a net_ring pair, and a sink that counts (net_null)"
+step "3b. What the learning switch knows: networks, learned MACs, rules"
+$CTL network list
+$CTL fdb list
+$CTL flow list
+
+step "4. At runtime: a generator (net_pcap, endless) and a sink (net_null), joined by a rule"
 $CTL port add sink --devargs "net_null0,no-rx=1"
-$CTL port add gen --devargs "net_pcap2,rx_pcap=/tmp/podswitch-in.pcap,infinite_rx=1" --output sink
+$CTL port add gen --devargs "net_pcap2,rx_pcap=/tmp/podswitch-in.pcap,infinite_rx=1"
+$CTL flow add "priority=100,in_port=gen,udp,actions=output:sink"
+$CTL trace "in_port=gen,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=5000"
 sleep 2
 $CTL stats
+$CTL flow list
 
 step "5. PMD counters (cycles per packet from the PMD's own TSC accounting)"
 $CTL pmd stats

@@ -1,0 +1,79 @@
+/*
+ * state_sections.c: what the state file holds and in which order it is replayed
+ * (control thread, at start and after every change): networks, then ports (which join
+ * their networks), then the ports' static outputs (a port may name one created after it),
+ * then the rules (which name ports). Each section is a list of the RPC params that
+ * recreate it, replayed through the same handlers (state.c).
+ */
+#include <stdlib.h>
+
+#include "flow_table.h"
+#include "l2.h"
+#include "rpc_flow.h"
+#include "rpcs.h"
+#include "state.h"
+#include "state_sections.h"
+
+static json_t *
+networks_dump(void)
+{
+	json_t *a = json_array();
+
+	for (uint16_t n = psw_l2_network_next(0); n; n = psw_l2_network_next(n))
+		json_array_append_new(a, json_pack("{s:s}", "name", psw_l2_network_name(n)));
+	return a;
+}
+
+static int
+by_id(const void *x, const void *y)
+{
+	const struct psw_flow_entry *a = *(const struct psw_flow_entry *const *)x;
+	const struct psw_flow_entry *b = *(const struct psw_flow_entry *const *)y;
+
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Rules in the order they were added: among equal priorities the older rule wins, and a
+ * replay in id order keeps that. */
+static json_t *
+flows_dump(void)
+{
+	unsigned n = psw_flow_table_count();
+	const struct psw_flow_entry **es = calloc(n ? n : 1, sizeof(*es));
+	json_t *a = json_array();
+
+	if (es == NULL)
+		return a;
+	for (unsigned i = 0; i < n; i++)
+		es[i] = psw_flow_table_at(i);
+	qsort(es, n, sizeof(*es), by_id);
+	for (unsigned i = 0; i < n; i++) {
+		const struct psw_rule *r = &es[i]->rule;
+
+		json_array_append_new(a, json_pack("{s:I,s:I,s:o,s:o}",
+			"priority", (json_int_t)r->priority, "cookie", (json_int_t)r->cookie,
+			"match", psw_rpc_match_to_json(&r->match),
+			"actions", psw_rpc_actions_to_json(r->actions, r->n_actions)));
+	}
+	free(es);
+	return a;
+}
+
+static const struct psw_state_section sections[] = {
+	{"networks", networks_dump, psw_rpc_network_add},
+	{"ports", psw_rpc_port_dump, psw_rpc_port_add},
+	{"port_outputs", psw_rpc_port_outputs_dump, psw_rpc_port_set},
+	{"flows", flows_dump, psw_rpc_flow_add},
+};
+
+int
+psw_state_sections_register(void)
+{
+	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		int rc = psw_state_register(&sections[i]);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
