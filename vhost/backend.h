@@ -34,6 +34,10 @@ struct psw_backend {
 	int (*started)(const char *name, uint16_t dpdk_port, json_t *options,
 		       struct psw_rpc_error *err);
 
+	/* Optional (added for issue 4): before the device is stopped and closed, while it
+	 * still exists (memif closes its listener here, see memif.c). */
+	void (*stopping)(const char *name, json_t *options);
+
 	/* Optional: after the device is closed and removed: delete sockets, files, dirs. */
 	void (*removed)(const char *name, json_t *options);
 

@@ -26,15 +26,21 @@
  * safe. Until the PMD checks descriptors (as VPP's memif node does, "bad descriptor"),
  * memif ports are for trusted pods; vhost-user is the port type for untrusted ones.
  *
+ * Removal: DPDK 22.11's net_memif leaks its listener (fd, interrupt callback) and a
+ * tx queue's interrupt instance when a server device goes; memif_leaks.c records what the
+ * driver sets up for each port between probe() and started(), and stopping() and
+ * removed() give it back.
+ *
  * Control thread (main lcore) only; not on the packet path.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <rte_dev.h>
 #include <rte_debug.h>
+#include <rte_dev.h>
 
 #include "backend.h"
 #include "backend_lib.h"
@@ -155,6 +161,18 @@ memif_prepare(const char *name, json_t *options, char *devargs, size_t len,
 	return 0;
 }
 
+/* rte_dev_probe, with what net_memif allocates recorded for this port (memif_leaks.c). */
+static int
+probe_tracked(const char *name, const char *devargs)
+{
+	int rc;
+
+	psw_memif_track_begin(name);
+	rc = rte_dev_probe(devargs);
+	psw_memif_track_probed();
+	return rc;
+}
+
 static int
 memif_probe(const char *name, json_t *options, const char *devargs,
 	    struct psw_rpc_error *err)
@@ -165,7 +183,7 @@ memif_probe(const char *name, json_t *options, const char *devargs,
 	if (memif_parse(name, options, &c, err) < 0)
 		return -EINVAL;
 	if (c.netns == NULL) {
-		rc = rte_dev_probe(devargs);
+		rc = probe_tracked(name, devargs);
 		if (rc < 0)
 			psw_backend_err(err, PSW_RPC_FAILED, "memif %s: probe failed: %s",
 					c.socket, strerror(-rc));
@@ -173,7 +191,7 @@ memif_probe(const char *name, json_t *options, const char *devargs,
 	}
 	if (psw_netns_enter(c.netns, &saved, err) < 0)
 		return -EINVAL;
-	rc = rte_dev_probe(devargs);
+	rc = probe_tracked(name, devargs);
 	rc2 = psw_netns_leave(saved);
 	/* Staying in the pod's namespace would put every later socket there: stop hard. */
 	if (rc2 < 0)
@@ -192,6 +210,7 @@ memif_started(const char *name, uint16_t dpdk_port, json_t *options,
 	struct memif_conf c;
 
 	(void)dpdk_port;
+	psw_memif_track_end();
 	if (memif_parse(name, options, &c, err) < 0)
 		return -1;
 	if (c.abstract)
@@ -200,11 +219,19 @@ memif_started(const char *name, uint16_t dpdk_port, json_t *options,
 }
 
 static void
+memif_stopping(const char *name, json_t *options)
+{
+	(void)options;
+	psw_memif_release_before_close(name);
+}
+
+static void
 memif_removed(const char *name, json_t *options)
 {
 	struct memif_conf c;
 	struct stat st;
 
+	psw_memif_release_after_close(name);
 	if (memif_parse(name, options, &c, NULL) < 0 || c.abstract)
 		return;
 	if (lstat(c.socket, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -233,6 +260,7 @@ const struct psw_backend psw_backend_memif = {
 	.prepare = memif_prepare,
 	.probe = memif_probe,
 	.started = memif_started,
+	.stopping = memif_stopping,
 	.removed = memif_removed,
 	.describe = memif_describe,
 };
