@@ -1,0 +1,512 @@
+/*
+ * test_flow_table.c: the flow table as its users see it: flow.add / del / list / clear
+ * through the RPC handlers (rpc_flow.c, flow_table.c), with canonical listing and an error
+ * for every bad field; and the pipeline (pipeline.c, actions.c) on real DPDK vdevs
+ * (net_null in, net_ring out, read back from the ring): bursts of 0, 1, 3, 4, 5 and 32,
+ * priorities, the next burst following a changed table although its flows are cached,
+ * several outputs, NORMAL flooding, learning and cached unicast, and no mbuf leaked.
+ * The PMD loop is not launched: the test plays PMD 0's iteration (burst, then flush).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <limits.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "actions.h"
+#include "flow_table.h"
+#include "flow_text.h"
+#include "l2.h"
+#include "pipeline.h"
+#include "pmd.h"
+#include "port.h"
+#include "rcu.h"
+#include "rpc_flow.h"
+
+static struct rte_mempool *mp;
+static int p_in, p_o1, p_o2, p_o3;
+static struct psw_rpc_error rpc_err;
+
+/* ---- RPC helpers ---- */
+
+static json_t *
+call(const char *method, const char *params_json)
+{
+	json_t *params = json_loads(params_json, 0, NULL), *r = NULL;
+
+	assert_non_null(params);
+	memset(&rpc_err, 0, sizeof(rpc_err));
+	for (const struct psw_rpc_method *m = psw_rpc_flow_methods; m->name; m++)
+		if (!strcmp(m->name, method))
+			r = m->handler(params, &rpc_err);
+	for (const struct psw_rpc_method *m = psw_rpc_network_methods; m->name; m++)
+		if (!strcmp(m->name, method))
+			r = m->handler(params, &rpc_err);
+	json_decref(params);
+	return r;
+}
+
+static void
+call_ok(const char *method, const char *params_json)
+{
+	json_t *r = call(method, params_json);
+
+	if (!r)
+		fail_msg("%s %s: %s", method, params_json, rpc_err.message);
+	json_decref(r);
+}
+
+static void
+call_fails(const char *method, const char *params_json, int code, const char *needle)
+{
+	json_t *r = call(method, params_json);
+
+	if (r) {
+		json_decref(r);
+		fail_msg("%s %s succeeded", method, params_json);
+	}
+	if (code)
+		assert_int_equal(rpc_err.code, code);
+	if (!strstr(rpc_err.message, needle))
+		fail_msg("%s %s: '%s' does not name '%s'", method, params_json, rpc_err.message,
+			 needle);
+}
+
+static json_t *
+flows(void)
+{
+	json_t *r = call("flow.list", "{}");
+
+	assert_non_null(r);
+	return r;
+}
+
+static size_t
+n_flows(void)
+{
+	json_t *r = flows();
+	size_t n = json_array_size(json_object_get(r, "flows"));
+
+	json_decref(r);
+	return n;
+}
+
+/* ---- packet helpers ---- */
+
+static struct rte_mbuf *
+udp_pkt(const char *src_mac, const char *dst_mac, uint32_t dst_ip, uint16_t dport)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	assert_non_null(m);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + sizeof(*ip) +
+							sizeof(*udp) + 18);
+	assert_non_null(eh);
+	memset(eh, 0, rte_pktmbuf_data_len(m));
+	rte_ether_unformat_addr(src_mac, &eh->src_addr);
+	rte_ether_unformat_addr(dst_mac, &eh->dst_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + 18);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = RTE_BE32(0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(dst_ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = RTE_BE16(1234);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + 18);
+	return m;
+}
+
+#define MAC_A "02:00:00:00:00:0a"
+#define MAC_B "02:00:00:00:00:0b"
+
+/* Runs one PMD iteration with n packets to dst_ip (distinct source ports... by dport). */
+static void
+send_burst(int in_port, uint16_t n, uint32_t dst_ip, const char *src, const char *dst)
+{
+	struct rte_mbuf *pkts[PSW_BURST];
+	struct psw_pmd *pmd = psw_pmds[0];
+
+	for (uint16_t i = 0; i < n; i++)
+		pkts[i] = udp_pkt(src, dst, dst_ip, (uint16_t)(1000 + i));
+	pmd->now = rte_rdtsc();
+	psw_pipeline_burst(pmd, (uint16_t)in_port, pkts, n);
+	psw_txq_flush_all(pmd);
+}
+
+/* Packets waiting on a ring output; drained and freed. Optionally the VLAN of the first. */
+static unsigned
+drain(int port)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned total = 0;
+	uint16_t n;
+
+	while ((n = rte_eth_rx_burst(psw_ports[port].dpdk_port, 0, pkts, 64)) > 0) {
+		total += n;
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	return total;
+}
+
+static uint64_t
+drops(int port, enum psw_drop_reason why)
+{
+	struct psw_port_counters c;
+
+	psw_port_read_counters((uint16_t)port, &c);
+	return c.drops[why];
+}
+
+/* ---- tests ---- */
+
+static void
+test_add_list_canonical(void **state)
+{
+	json_t *r, *f;
+
+	(void)state;
+	r = call("flow.add", "{\"priority\":100,\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.2.3/16\","
+		 "\"dl_dst\":\"AA:BB:CC:DD:EE:FF\"},\"actions\":[{\"type\":\"output\",\"port\":\"o1\"}]}");
+	assert_non_null(r);
+	assert_true(json_integer_value(json_object_get(r, "id")) > 0);
+	json_decref(r);
+	call_ok("flow.add", "{\"match\":{\"dl_type\":2048,\"nw_src\":\"10.0.0.0/255.0.0.0\"},"
+		"\"actions\":[{\"type\":\"drop\"}]}");
+	call_ok("flow.add", "{\"cookie\":7,\"match\":{\"dl_type\":2048,\"nw_src\":\"10.0.0.0/255.0.255.0\","
+		"\"nw_proto\":1,\"icmp_type\":8},\"actions\":[{\"type\":\"push_vlan\",\"vid\":9},"
+		"{\"type\":\"output\",\"port\":\"o2\"}]}");
+	call_ok("flow.add", "{\"match\":{\"in_port\":\"in\",\"dl_vlan\":5,\"dl_type\":34525,"
+		"\"ipv6_dst\":\"fd00::1:2/64\"},\"actions\":[{\"type\":\"pop_vlan\"},{\"type\":\"normal\"}]}");
+	r = flows();
+	f = json_object_get(r, "flows");
+	assert_int_equal(json_array_size(f), 4);
+	/* Canonical: host bits cleared, MACs lower-case, contiguous masks as prefixes. */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(f, 0),
+		"match"), "nw_dst")), "10.1.0.0/16");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(f, 0),
+		"match"), "dl_dst")), "aa:bb:cc:dd:ee:ff");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 1), "priority")),
+			 PSW_FLOW_DEFAULT_PRIORITY);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(f, 1),
+		"match"), "nw_src")), "10.0.0.0/8");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(f, 2),
+		"match"), "nw_src")), "10.0.0.0/255.0.255.0");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(f, 2),
+		"match"), "icmp_type")), 8);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 2), "cookie")), 7);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(
+		json_array_get(f, 2), "actions"), 0), "vid")), 9);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(f, 3),
+		"match"), "ipv6_dst")), "fd00::/64");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(f, 3),
+		"match"), "in_port")), "in");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(f, 3),
+		"match"), "dl_vlan")), 5);
+	json_decref(r);
+
+	/* Text through the same door (the config loader's path). */
+	{
+		char e[256];
+
+		assert_int_equal(psw_flow_table_add_text("priority=1,udp,tp_dst=53,actions=output:o3",
+							 e, sizeof(e)), 0);
+		assert_int_not_equal(psw_flow_table_add_text("priority=1,udp,tp_dst=53,actions=output:zz",
+							     e, sizeof(e)), 0);
+		assert_non_null(strstr(e, "unknown port 'zz'"));
+	}
+	assert_int_equal(n_flows(), 5);
+	call_ok("flow.clear", "{}");
+	assert_int_equal(n_flows(), 0);
+}
+
+static void
+test_bad_rules(void **state)
+{
+	(void)state;
+	call_fails("flow.add", "{}", PSW_RPC_INVALID_PARAMS, "actions");
+	call_fails("flow.add", "{\"actions\":[]}", PSW_RPC_INVALID_PARAMS, "actions: must be a non-empty array");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"drop\"}],\"bogus\":1}", PSW_RPC_INVALID_PARAMS, "bogus");
+	call_fails("flow.add", "{\"match\":{\"bogus\":1},\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "match.bogus: unknown field");
+	call_fails("flow.add", "{\"match\":{\"in_port\":\"nosuch\"},\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_NOT_FOUND, "match.in_port: unknown port 'nosuch'");
+	call_fails("flow.add", "{\"match\":{\"nw_dst\":\"10.0.0.0/8\"},\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "match.nw_dst: needs dl_type=0x0800");
+	call_fails("flow.add", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.0.0.0/33\"},"
+		   "\"actions\":[{\"type\":\"drop\"}]}", PSW_RPC_INVALID_PARAMS, "match.nw_dst: bad IPv4");
+	call_fails("flow.add", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.0.0.0/\"},"
+		   "\"actions\":[{\"type\":\"drop\"}]}", PSW_RPC_INVALID_PARAMS, "match.nw_dst");
+	call_fails("flow.add", "{\"match\":{\"dl_type\":34525,\"ipv6_src\":\"fd00::/200\"},"
+		   "\"actions\":[{\"type\":\"drop\"}]}", PSW_RPC_INVALID_PARAMS, "match.ipv6_src");
+	call_fails("flow.add", "{\"match\":{\"dl_type\":2048,\"tp_dst\":80},\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "match.tp_dst: needs nw_proto");
+	call_fails("flow.add", "{\"match\":{\"dl_type\":2048,\"nw_proto\":6,\"icmp_type\":3},"
+		   "\"actions\":[{\"type\":\"drop\"}]}", PSW_RPC_INVALID_PARAMS, "match.icmp_type");
+	call_fails("flow.add", "{\"match\":{\"dl_vlan\":4096},\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "match.dl_vlan");
+	call_fails("flow.add", "{\"match\":{\"dl_src\":\"02:00:00:00:00\"},\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "match.dl_src: bad MAC");
+	call_fails("flow.add", "{\"priority\":65536,\"actions\":[{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "priority");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"output\"}]}", PSW_RPC_INVALID_PARAMS,
+		   "actions[0].port: must be a port name");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"output\",\"port\":\"zz\"}]}", PSW_RPC_NOT_FOUND,
+		   "actions[0].port: unknown port 'zz'");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"output\",\"port\":\"o1\",\"x\":1}]}",
+		   PSW_RPC_INVALID_PARAMS, "actions[0].x: unknown key");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"push_vlan\",\"vid\":5000}]}",
+		   PSW_RPC_INVALID_PARAMS, "actions[0].vid");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"set_eth_src\",\"mac\":\"zz\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "actions[0].mac: bad MAC");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"teleport\"}]}", PSW_RPC_INVALID_PARAMS,
+		   "actions[0].type: unknown action 'teleport'");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"output\",\"port\":\"o1\"},{\"type\":\"drop\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "'drop' must be the only action");
+	call_fails("flow.add", "{\"actions\":[{\"type\":\"normal\"},{\"type\":\"normal\"},{\"type\":\"normal\"},"
+		   "{\"type\":\"normal\"},{\"type\":\"normal\"},{\"type\":\"normal\"},{\"type\":\"normal\"},"
+		   "{\"type\":\"normal\"},{\"type\":\"normal\"}]}", PSW_RPC_INVALID_PARAMS, "at most 8");
+	/* Bulk: all or nothing, the bad one named by its index. */
+	call_fails("flow.add", "{\"rules\":[\"actions=output:o1\",{\"actions\":[{\"type\":\"drop\"}]},"
+		   "\"in_port=nosuch,actions=drop\"]}", 0, "rules[2]");
+	call_fails("flow.add", "{\"rules\":[\"actions=bogus\"]}", PSW_RPC_INVALID_PARAMS,
+		   "rules[0]: unknown action 'bogus'");
+	call_fails("flow.add", "{\"rules\":[],\"priority\":1}", PSW_RPC_INVALID_PARAMS, "rules");
+	assert_int_equal(n_flows(), 0);
+	/* del and trace check their params too. */
+	call_fails("flow.del", "{\"cookie\":1,\"match\":{}}", PSW_RPC_INVALID_PARAMS, "cookie");
+	call_fails("flow.del", "{\"match\":{\"nw_dst\":\"1.2.3.4\"}}", PSW_RPC_INVALID_PARAMS, "match.nw_dst");
+	call_fails("trace", "{\"packet\":{}}", PSW_RPC_INVALID_PARAMS, "packet.in_port: required");
+	call_fails("trace", "{\"packet\":{\"in_port\":\"in\",\"nw_dst\":\"10.0.0.0/8\"}}",
+		   PSW_RPC_INVALID_PARAMS, "packet.nw_dst");
+}
+
+static void
+test_del_semantics(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	call_ok("flow.add", "{\"rules\":["
+		"\"priority=10,ip,actions=output:o1\","
+		"\"priority=10,ip,nw_dst=10.1.0.0/16,actions=output:o1\","
+		"\"priority=20,ip,nw_dst=10.1.0.0/16,actions=output:o1\","
+		"\"priority=10,ip,nw_dst=10.1.2.0/24,actions=output:o1\","
+		"\"priority=10,ip,nw_dst=10.2.0.0/16,actions=output:o1\","
+		"\"cookie=5,priority=10,ipv6,actions=output:o1\","
+		"\"cookie=5,priority=11,arp,actions=output:o1\","
+		"\"actions=output:o1\"]}");
+	assert_int_equal(n_flows(), 8);
+	/* Strict: same match and priority only (default priority 32768 when not given). */
+	r = call("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.0/16\"},\"strict\":true}");
+	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 0);
+	json_decref(r);
+	r = call("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.0/16\"},\"strict\":true,"
+		 "\"priority\":20}");
+	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 1);
+	json_decref(r);
+	/* Loose: every rule at least as specific as 10.1.0.0/16 (the /16 and the /24), not the
+	 * wider `ip` one nor 10.2/16. */
+	r = call("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.0/16\"}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 2);
+	json_decref(r);
+	r = call("flow.del", "{\"cookie\":5}");
+	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 2);
+	json_decref(r);
+	assert_int_equal(n_flows(), 3);
+	/* An empty loose match is everything. */
+	r = call("flow.del", "{}");
+	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 3);
+	json_decref(r);
+	assert_int_equal(n_flows(), 0);
+}
+
+static void
+test_pipeline_follows_table(void **state)
+{
+	static const uint16_t sizes[] = {0, 1, 3, 4, 5, 32};
+	unsigned before = rte_mempool_avail_count(mp), total = 0;
+	json_t *r;
+
+	(void)state;
+	call_ok("flow.add", "{\"rules\":[\"priority=10,ip,nw_dst=10.1.0.0/16,actions=output:o1\","
+		"\"priority=5,udp,actions=drop\"]}");
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		send_burst(p_in, sizes[i], 0x0a010205, MAC_A, MAC_B);
+		total += sizes[i];
+	}
+	assert_int_equal(drain(p_o1), total);
+	/* The flows are cached now; a better rule takes them at the very next burst. */
+	call_ok("flow.add", "{\"priority\":20,\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.2.0/24\"},"
+		"\"actions\":[{\"type\":\"output\",\"port\":\"o2\"}]}");
+	send_burst(p_in, 32, 0x0a010205, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 0);
+	assert_int_equal(drain(p_o2), 32);
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.2.0/24\"},\"strict\":true,"
+		"\"priority\":20}");
+	send_burst(p_in, 5, 0x0a010205, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 5);
+	assert_int_equal(drain(p_o2), 0);
+	/* Counters: the /16 rule counted every packet it forwarded. */
+	r = flows();
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r, "flows"),
+		0), "packets")), total + 5);
+	json_decref(r);
+	/* Drops by reason: the udp drop rule; no rule at all for non-UDP... all are UDP here. */
+	send_burst(p_in, 3, 0x0b000001, MAC_A, MAC_B);
+	assert_int_equal(drops(p_in, PSW_DROP_ACTION_DROP), 3);
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_proto\":17},\"strict\":true,\"priority\":5}");
+	send_burst(p_in, 4, 0x0b000001, MAC_A, MAC_B);
+	assert_int_equal(drops(p_in, PSW_DROP_NO_RULE), 4);
+	/* Several outputs: one copy each, the packet itself to the last. */
+	call_ok("flow.add", "{\"priority\":30,\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.3.0.1\"},"
+		"\"actions\":[{\"type\":\"output\",\"port\":\"o1\"},{\"type\":\"push_vlan\",\"vid\":3},"
+		"{\"type\":\"output\",\"port\":\"o2\"},{\"type\":\"output\",\"port\":\"o3\"},"
+		"{\"type\":\"output\",\"port\":\"in\"}]}");
+	send_burst(p_in, 4, 0x0a030001, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 4);
+	assert_int_equal(drain(p_o2), 4);
+	assert_int_equal(drain(p_o3), 4);
+	call_ok("flow.clear", "{}");
+	psw_rcu_reclaim();
+	assert_int_equal(rte_mempool_avail_count(mp), before);
+}
+
+static void
+test_pipeline_normal(void **state)
+{
+	struct psw_pipeline_stats st0, st;
+	unsigned before = rte_mempool_avail_count(mp);
+
+	(void)state;
+	call_ok("network.add", "{\"name\":\"n1\"}");
+	assert_int_equal(psw_l2_port_join(p_in, "n1"), 0);
+	assert_int_equal(psw_l2_port_join(p_o1, "n1"), 0);
+	assert_int_equal(psw_l2_port_join(p_o2, "n1"), 0);
+	call_ok("flow.add", "{\"priority\":0,\"actions\":[{\"type\":\"normal\"}]}");
+	/* Unknown destination: flooded to the other members, never back to in. */
+	send_burst(p_in, 5, 0x0a000002, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 5);
+	assert_int_equal(drain(p_o2), 5);
+	assert_int_equal(drain(p_o3), 0);
+	/* Learning goes through the ring to the control thread. */
+	psw_l2_learn_drain();
+	assert_non_null(psw_l2_fdb_lookup_rcu(psw_l2_network_id("n1"),
+					      &(struct rte_ether_addr){{2, 0, 0, 0, 0, 0x0a}}));
+	/* B answers from o1: A is known on in: unicast; B learned on o1. */
+	send_burst(p_o1, 3, 0x0a000001, MAC_B, MAC_A);
+	assert_int_equal(drain(p_in), 3);
+	assert_int_equal(drain(p_o2), 0);
+	psw_l2_learn_drain();
+	/* Now A -> B is known unicast, and the decision is cached for the flow. */
+	psw_pipeline_read_stats(psw_pmds[0], &st0);
+	send_burst(p_in, 32, 0x0a000002, MAC_A, MAC_B);
+	send_burst(p_in, 32, 0x0a000002, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 64);
+	assert_int_equal(drain(p_o2), 0);
+	psw_pipeline_read_stats(psw_pmds[0], &st);
+	/* The second burst hits cached decisions (but for cache collisions). */
+	assert_true(st.l2_cached - st0.l2_cached >= 24);
+	/* B moves to o2: relearned; the cached decision is dropped with the generation. */
+	send_burst(p_o2, 1, 0x0a000001, MAC_B, MAC_A);
+	assert_int_equal(drain(p_in), 1);
+	psw_l2_learn_drain();
+	send_burst(p_in, 4, 0x0a000002, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o2), 4);
+	assert_int_equal(drain(p_o1), 0);
+	/* A port in no network: NO_NETWORK. */
+	send_burst(p_o3, 2, 0x0a000002, MAC_A, MAC_B);
+	assert_int_equal(drops(p_o3, PSW_DROP_NO_NETWORK), 2);
+	/* Removing a port takes its rules and its MACs with it. */
+	call_ok("flow.add", "{\"match\":{\"in_port\":\"o3\"},\"actions\":[{\"type\":\"drop\"}]}");
+	assert_int_equal(n_flows(), 2);
+	psw_flow_port_removed((uint16_t)p_o2);
+	assert_int_equal(n_flows(), 2);   /* no rule names o2 */
+	psw_flow_port_removed((uint16_t)p_o3);
+	assert_int_equal(n_flows(), 1);
+	assert_int_equal(psw_l2_port_macs[p_o2], 0);
+	assert_int_equal(psw_l2_port_net[p_o2], 0);
+	call_ok("flow.clear", "{}");
+	psw_rcu_reclaim();
+	assert_int_equal(rte_mempool_avail_count(mp), before);
+}
+
+static int
+add_port(const char *name, const char *devargs)
+{
+	struct psw_port_conf c = { .output = PSW_PORT_NONE };
+	char e[256];
+	int rc;
+
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.devargs, sizeof(c.devargs), "%s", devargs);
+	rc = psw_port_add(&c, false, e, sizeof(e));
+	if (rc < 0)
+		print_message("# port_add %s: %s\n", name, e);
+	return rc;
+}
+
+static int
+setup(void **state)
+{
+	static char prefix[64];
+	char *argv[] = {"test_flow_table", "-l", "0", "--no-huge", "--no-pci", "-m", "128",
+			"--log-level", "error", "--file-prefix", prefix};
+	unsigned lcore = 0;
+	char e[256];
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "test_flow_table_%d", (int)getpid());
+	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0)
+		return -1;
+	if (psw_rcu_init(1) || psw_pmd_init(&lcore, 1, 0) || psw_port_init(1, 4096, 0))
+		return -1;
+	if (psw_flow_pipeline_init(256, 300, 0, e, sizeof(e)) != 0) {
+		print_message("# %s\n", e);
+		return -1;
+	}
+	mp = rte_mempool_lookup("psw_mbuf_0");
+	p_in = add_port("in", "net_ring0");
+	p_o1 = add_port("o1", "net_ring1");
+	p_o2 = add_port("o2", "net_ring2");
+	p_o3 = add_port("o3", "net_ring3");
+	return mp && p_in >= 0 && p_o1 >= 0 && p_o2 >= 0 && p_o3 >= 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_list_canonical),
+		cmocka_unit_test(test_bad_rules),
+		cmocka_unit_test(test_del_semantics),
+		cmocka_unit_test(test_pipeline_follows_table),
+		cmocka_unit_test(test_pipeline_normal),
+	};
+	int rc = cmocka_run_group_tests(tests, setup, NULL);
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rte_eal_get_runtime_dir());
+	psw_port_del_all();
+	rte_eal_cleanup();
+	if (strstr(cmd, "test_flow_table_") && system(cmd) != 0)
+		rc = rc ? rc : 1;
+	return rc;
+}
