@@ -722,10 +722,12 @@ test_bursts(void **state)
 static int
 setup(void **state)
 {
-	char *argv[] = { "test_parse", "--no-huge", "--no-pci", "-m", "64", "--no-shconf", "--no-telemetry",
-			 "--log-level=error", "-l", "0", NULL };
+	char prefix[64];
+	char *argv[] = { "test_parse", "--no-huge", "--no-pci", "-m", "64", "--no-shconf",
+			 "--no-telemetry", "--log-level=error", "-l", "0", prefix, NULL };
 
 	(void)state;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=test_parse_%d", (int)getpid());
 	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0)
 		return -1;
 	pool = rte_pktmbuf_pool_create("test_parse", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
