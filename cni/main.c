@@ -323,9 +323,11 @@ static int cmd_add(struct cmd *c)
 	/* Fail early, before IPAM hands out an address. */
 	if (!(cl = connect_switch(c, PSW_CNI_E_TRY_AGAIN)))
 		goto undo;
+	/* From here on IPAM may hold an address, even when its ADD failed half-way (or
+	 * answered nonsense): DEL of what it does not hold is a no-op for it. */
+	ipam_done = c->nc.ipam != NULL;
 	if (psw_ipam_exec(&c->nc, "ADD", c->env.path, &ipam_res, &c->err))
 		goto undo;
-	ipam_done = c->nc.ipam != NULL;
 	if (psw_ipam_result_parse(ipam_res, &ipam, &c->err))
 		goto undo;
 	if (a.pod_dir[0]) {

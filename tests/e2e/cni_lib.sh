@@ -56,12 +56,13 @@ cni_ports() { rpc port.list | jq -r '.ports[] | select(.external_ids["cni.contai
 ipam_leases() { find "$IPAM" -type f -name '[0-9]*.[0-9]*.[0-9]*.[0-9]*' 2>/dev/null | sort; }
 
 # net_setup: a network for the pods. With network.add (the L2 pipeline) the pods' ports
-# join it; before that, connect_pods sets static outputs between two ports. Prints the
-# config line for "network".
+# join it and a NORMAL rule switches by learned MACs; without it, connect_pods sets static
+# outputs between two ports.
 NETWORK=
 net_setup() {
 	if rpc network.add '{"name": "podnet"}' >/dev/null 2>&1; then
 		NETWORK=podnet
+		ctl flow add "priority=0,actions=normal" >/dev/null || fail "flow add normal"
 	fi
 }
 net_member() { [ -n "$NETWORK" ] && echo "\"network\": \"$NETWORK\"," || true; }

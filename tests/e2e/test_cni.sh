@@ -40,7 +40,10 @@ PA=$(port_of ctr-a eth0); PB=$(port_of ctr-b eth0)
 rpc port.get "{\"name\": \"$PA\"}" | jq -e '.type == "tap" and .external_ids["k8s.pod"] == "default/pod-a"
 	and .external_ids["cni.container_id"] == "ctr-a" and .external_ids["cni.ifname"] == "eth0"
 	and .external_ids["k8s.infra_container_id"] == "ctr-a"' >/dev/null || fail "identity of $PA: $(rpc port.get "{\"name\": \"$PA\"}")"
-ok "ports $PA, $PB carry container id, ifname, namespace/pod"
+if [ -n "$NETWORK" ]; then
+	[ "$(rpc port.get "{\"name\": \"$PA\"}" | jq -r .network)" = "$NETWORK" ] || fail "$PA is not in network $NETWORK"
+fi
+ok "ports $PA, $PB carry container id, ifname, namespace/pod${NETWORK:+, joined network $NETWORK}"
 
 # 2. Traffic between the pods through podswitchd.
 connect_pods "$PA" "$PB"
@@ -61,19 +64,28 @@ jq -e '.code == 102 and (.msg | contains("10.244.1.250/24"))' "$T/out" >/dev/nul
 ok "CHECK passes for the pod as added, fails (code 102) for an address it lacks"
 
 # 4. Multus: a second interface net1 on a second network in pod a; MAC from runtimeConfig.
+NET2=
+if [ -n "$NETWORK" ]; then
+	rpc network.add '{"name": "secondnet"}' >/dev/null || fail "network.add secondnet"
+	NET2='"network": "secondnet",'
+fi
 cat >"$T/net2.json" <<JSON
 {"cniVersion": "1.0.0", "name": "secondnet", "type": "podswitch", "socket": "$SOCK",
+ $NET2
  "socketDir": "$PODS", "capabilities": {"mac": true},
  "runtimeConfig": {"mac": "02:00:00:aa:bb:01"},
  "ipam": {"type": "static", "addresses": [{"address": "10.98.0.5/24"}]}}
 JSON
-cni ADD ctr-a "$NSA" net1 "$T/net2.json" "$(k8s_args default pod-a ctr-a)" >"$T/a2.json" || fail "ADD net1: $(cat "$T/a2.json")"
+cni ADD ctr-a "$NSA" net1 "$T/net2.json" "$(k8s_args default pod-a ctr-a)" >"$T/a2.json" || fail "ADD net1: $(cat "$T/a2.json" "$T/net2.json")"
 jq -e '.cniVersion == "1.0.0" and .interfaces[0].name == "net1" and .interfaces[0].mac == "02:00:00:aa:bb:01"
        and .ips[0].address == "10.98.0.5/24"' "$T/a2.json" >/dev/null || fail "net1 result: $(cat "$T/a2.json")"
 ip -n ${NSP}a -j addr show net1 | jq -e '.[0].address == "02:00:00:aa:bb:01" and .[0].addr_info[0].local == "10.98.0.5"' >/dev/null \
 	|| fail "net1 in pod a: $(ip -n ${NSP}a addr show net1)"
 ip -n ${NSP}a addr show eth0 | grep -q "$IPA" || fail "eth0 lost its address"
 [ "$(cni_ports | wc -l)" = 3 ] || fail "expected 3 CNI ports: $(cni_ports)"
+if [ -n "$NETWORK" ]; then
+	[ "$(rpc port.get "{\"name\": \"$(port_of ctr-a net1)\"}" | jq -r .network)" = secondnet ] || fail "net1 is not in secondnet"
+fi
 ok "pod a holds eth0 (podnet) and net1 (secondnet, static IPAM, runtimeConfig MAC)"
 
 # 5. Parallel ADDs for four more pods (runtimes do that), then parallel DELs.

@@ -71,11 +71,15 @@ expect_error 7 'plugin "no-such-ipam" not found' cni ADD c1 "$NSA" eth0 "$T/c-no
 jq '.ipam.subnet = "not-a-subnet"' "$C" >"$T/c-badipam.json"
 if cni ADD c1 "$NSA" eth0 "$T/c-badipam.json" >"$T/err.json"; then fail "ADD with a failing IPAM passed"; fi
 jq -e '(.msg | startswith("host-local ADD:")) and (.code | type == "number")' "$T/err.json" >/dev/null || fail "IPAM error: $(cat "$T/err.json")"
+if [ -n "$NETWORK" ]; then
+	jq '.network = "nosuchnet"' "$C" >"$T/c-nonet.json"
+	expect_error 100 "podswitchd port.add" cni ADD c1 "$NSA" eth0 "$T/c-nonet.json"
+fi
 ip -n ${NSP}a link add eth0 type veth peer name eth0peer
 expect_error 101 "already exists" cni ADD c1 "$NSA" eth0 "$C"
 ip -n ${NSP}a link del eth0
 nothing_left "failed ADDs"
-ok "IPAM missing (7) or failing (its error passed on); ADD failing after IPAM releases the lease and the port"
+ok "IPAM missing (7) or failing (its error passed on); ADD failing after IPAM (unknown network: 100, name taken in the pod: 101) releases the lease and the port"
 
 # 4. Every cniVersion gets a result of its own shape; VERSION lists them.
 for v in 0.3.1 0.4.0 1.0.0 1.1.0; do
