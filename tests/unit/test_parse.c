@@ -745,10 +745,14 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	char dir[4096];
+
 	(void)state;
 	munmap(guard_page, page_size * 2);
 	rte_mempool_free(pool);
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(dir);    /* EAL leaves its (empty, with --no-shconf) runtime directory behind */
 	return 0;
 }
 
