@@ -11,7 +11,9 @@
  * generation agree and prefetch its key, compare keys.
  *
  * A slot is live when res != NULL and its generation equals the current one; everything
- * else is free for an insert. Replacement when both slots are live: a pseudo-random way
+ * else is free for an insert. Slots keep the low 32 bits of the generation; when the high
+ * bits change (after 2^32 table changes) the cache empties itself, so that a very old entry
+ * cannot pass for a fresh one and hand out a result that was freed long ago. Replacement when both slots are live: a pseudo-random way
  * (xorshift), which unlike LRU costs no write on a hit.
  */
 #include <errno.h>
@@ -41,6 +43,7 @@ struct psw_flow_cache {
 	uint32_t insert_inv_prob;
 	uint32_t rng;
 	bool rte_mem;                      /* meta and keys from rte_malloc */
+	uint32_t epoch;                    /* high 32 bits of the generation of the entries */
 	size_t bytes;
 
 	struct psw_flow_cache_stats stats __rte_cache_aligned;
@@ -139,6 +142,16 @@ psw_flow_cache_clear(struct psw_flow_cache *fc)
 	memset(fc->meta, 0, sizeof(*fc->meta) * fc->entries);
 }
 
+/* Empty the cache if the generation left the 2^32 window its slots can tell apart. */
+static inline void
+check_epoch(struct psw_flow_cache *fc, uint64_t gen)
+{
+	if (unlikely((uint32_t)(gen >> 32) != fc->epoch)) {
+		psw_flow_cache_clear(fc);
+		fc->epoch = (uint32_t)(gen >> 32);
+	}
+}
+
 static inline bool
 slot_live(const struct slot *s, uint32_t hash, uint32_t gen)
 {
@@ -153,6 +166,7 @@ psw_flow_cache_lookup_burst(struct psw_flow_cache *fc, const struct psw_flow_key
 	uint32_t g = (uint32_t)gen, idx[PSW_BURST];
 	uint16_t hits = 0, i, base, c;
 
+	check_epoch(fc, gen);
 	for (base = 0; base < n; base += c) {
 		c = RTE_MIN(n - base, PSW_BURST);
 
@@ -207,6 +221,7 @@ psw_flow_cache_insert(struct psw_flow_cache *fc, const struct psw_flow_key *key,
 	uint32_t g = (uint32_t)gen, b = (hash & fc->bucket_mask) * WAYS, w;
 	struct slot *s = &fc->meta[b];
 
+	check_epoch(fc, gen);
 	if (fc->insert_inv_prob > 1 &&
 	    ((uint64_t)xorshift32(&fc->rng) * fc->insert_inv_prob) >> 32 != 0)
 		return;

@@ -103,6 +103,13 @@ test_hit_miss_generation(void **state)
 
 	psw_flow_cache_clear(fc);
 	assert_null(lookup1(fc, &a, ha, 2));
+
+	/* 2^32 generations later the low bits are equal again: still a miss */
+	psw_flow_cache_insert(fc, &a, ha, 2, res(3));
+	assert_ptr_equal(lookup1(fc, &a, ha, 2), res(3));
+	assert_null(lookup1(fc, &a, ha, 2 + (UINT64_C(1) << 32)));
+	psw_flow_cache_insert(fc, &a, ha, 3 + (UINT64_C(1) << 32), res(4));
+	assert_ptr_equal(lookup1(fc, &a, ha, 3 + (UINT64_C(1) << 32)), res(4));
 	psw_flow_cache_free(fc);
 }
 
