@@ -10,16 +10,18 @@
  * key equal a better rule's is shadowed (it can never win) and left out.
  *
  * A subtable is a hash table of 64-byte buckets, each one cache line with 8 hashes and 8
- * entry indexes (about 3 entries a bucket on average, so a bucket overflows into the next
- * one rarely: Poisson(3) > 8 is 0.4%). Entries sit in a dense array: rank, then the
- * rule's masked key restricted to the 8-byte words the mask touches. Most subtables a
- * packet visits do not hold its flow, and such a miss costs one line and one 8-wide
- * compare (SSE2, or AVX2 where built for it); the rule itself is read only once it has won.
+ * entry indexes, sized for 1.5 to 3 entries a bucket, so that a bucket rarely overflows
+ * into the next (Poisson(3) > 8 is 0.4%). Entries sit in a dense array: rank, rule
+ * pointer, then the rule's masked key restricted to the 8-byte words the mask touches.
+ * Most subtables a packet visits do not hold its flow, and such a miss costs one line and
+ * one 8-wide compare (SSE2, or AVX2 where built for it); the rule itself is read only
+ * once it has won.
  *
  * Lookup (PMDs, lock-free: the classifier is immutable once built and published with RCU):
  * visit subtables in order; stop as soon as the best rank found beats the next subtable's
  * best rank, since subtables are sorted by it. The burst version does one subtable for the
- * whole burst at a time: hash and prefetch all live keys, then probe all (as OVS dpcls).
+ * whole burst at a time (as OVS dpcls), in three passes: hash all live keys and prefetch
+ * their buckets, scan the buckets and prefetch the candidate entries, compare.
  *
  * Big tables go to transparent huge pages (madvise): at 1M rules the tables are tens of MB
  * and 4K pages would add a TLB miss to most probes.
@@ -69,7 +71,7 @@ struct psw_classifier {
 	unsigned n_rules;             /* kept */
 	unsigned n_shadowed;
 	struct subtable *st;
-	const struct psw_rule **by_rank;   /* all input rules, best first */
+	const struct psw_rule **by_rank;   /* during the build: all input rules, best first */
 	unsigned n_input;
 	size_t bytes;
 };
@@ -398,7 +400,6 @@ psw_classifier_build(const struct psw_rule *const *rules, unsigned n)
 	st_of = malloc(sizeof(*st_of) * n);
 	if (!rs || !cls->by_rank || !st_of)
 		goto fail;
-	cls->bytes += sizeof(*cls->by_rank) * n;
 	for (i = 0; i < n; i++) {
 		rs[i].r = rules[i];
 		rs[i].pos = i;
@@ -435,6 +436,9 @@ psw_classifier_build(const struct psw_rule *const *rules, unsigned n)
 		else
 			cls->n_shadowed++;
 	}
+	/* entries point at their rules: the ranking is not needed for lookups */
+	free(cls->by_rank);
+	cls->by_rank = NULL;
 	free(st_of);
 	free(counts);
 	return cls;
