@@ -7,8 +7,10 @@
  *
  * Time is this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), turned into cycles with the
  * TSC rate measured at start, so that a shared, loaded machine (the 2-core CI box) gives
- * figures close to an idle one; Mlookups/s is per CPU-second. Bursts of 32, as a PMD. Keys are drawn at random from the flows, so big tables miss the
- * CPU caches as real traffic would.
+ * figures close to an idle one; Mlookups/s is per CPU-second. Bursts of 32, as a PMD.
+ * Keys are drawn at random from the flows, so big tables miss the CPU caches as real
+ * traffic would.
+ *
  * Usage: bench_lookup [--quick] | bench_lookup classifier FLOWS MASKS
  */
 #include <stdint.h>

@@ -12,9 +12,10 @@
  *
  * A slot is live when res != NULL and its generation equals the current one; everything
  * else is free for an insert. Slots keep the low 32 bits of the generation; when the high
- * bits change (after 2^32 table changes) the cache empties itself, so that a very old entry
- * cannot pass for a fresh one and hand out a result that was freed long ago. Replacement when both slots are live: a pseudo-random way
- * (xorshift), which unlike LRU costs no write on a hit.
+ * bits change (after 2^32 table changes) the cache empties itself, so that a very old
+ * entry cannot pass for a fresh one and hand out a result that was freed long ago.
+ * Replacement when both slots are live: a pseudo-random way (xorshift), which unlike LRU
+ * costs no write on a hit.
  */
 #include <errno.h>
 #include <stdlib.h>
