@@ -479,7 +479,7 @@ psw_backend_set_socket_dir(const char *dir)
 
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
-	if (dir[0] != '/' || n + 1 + PSW_NAME_MAX + 5 > PSW_SOCK_PATH_MAX ||
+	if (dir[0] != '/' || n + sizeof("/x.sock") - 1 > PSW_SOCK_PATH_MAX ||
 	    !psw_devarg_value_ok(dir))
 		return -EINVAL;
 	snprintf(socket_dir, sizeof(socket_dir), "%.*s", (int)n, dir);

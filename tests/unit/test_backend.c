@@ -530,7 +530,8 @@ main(int argc, char **argv)
 {
 	char prefix[64];
 	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			"--log-level", "error", "-l", "0", "--file-prefix", prefix };
+			"--log-level", "error", "-l", "0", "--file-prefix", prefix,
+			"--no-telemetry" };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_vhost_devargs),
@@ -568,5 +569,7 @@ main(int argc, char **argv)
 	rmdir(tmp);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+	snprintf(tmp, sizeof(tmp), "/var/run/dpdk/%s", prefix);
+	rmdir(tmp); /* EAL leaves its (empty, with --no-shconf) runtime directory */
 	return rc;
 }
