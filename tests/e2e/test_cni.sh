@@ -32,7 +32,7 @@ MACA=$(jq -r '.interfaces[0].mac' "$T/a.json")
 ip -n ${NSP}a -j addr show eth0 | jq -e --arg ip "$IPA" --arg mac "$MACA" \
 	'.[0].address == $mac and .[0].mtu == 1400 and (.[0].flags | index("UP")) and ([.[0].addr_info[].local] | index($ip))' >/dev/null \
 	|| fail "eth0 in pod a: $(ip -n ${NSP}a addr show eth0)"
-ip -n ${NSP}a route show default | grep -q "via 10.244.1.1 dev eth0" || fail "default route in pod a: $(ip -n ${NSP}a route)"
+ip -n ${NSP}a route show default | grep "via 10.244.1.1 dev eth0" >/dev/null || fail "default route in pod a: $(ip -n ${NSP}a route)"
 ok "ADD: two pods with eth0, addresses $IPA and $IPB, MTU 1400, default route"
 
 PA=$(port_of ctr-a eth0); PB=$(port_of ctr-b eth0)
@@ -40,6 +40,7 @@ PA=$(port_of ctr-a eth0); PB=$(port_of ctr-b eth0)
 rpc port.get "{\"name\": \"$PA\"}" | jq -e '.type == "tap" and .external_ids["k8s.pod"] == "default/pod-a"
 	and .external_ids["cni.container_id"] == "ctr-a" and .external_ids["cni.ifname"] == "eth0"
 	and .external_ids["k8s.infra_container_id"] == "ctr-a"' >/dev/null || fail "identity of $PA: $(rpc port.get "{\"name\": \"$PA\"}")"
+ctl port list | grep "^$PA " | grep "k8s.pod=default/pod-a" >/dev/null || fail "podswitchctl port list does not show whose $PA is: $(ctl port list)"
 if [ -n "$NETWORK" ]; then
 	[ "$(rpc port.get "{\"name\": \"$PA\"}" | jq -r .network)" = "$NETWORK" ] || fail "$PA is not in network $NETWORK"
 fi
@@ -81,7 +82,7 @@ jq -e '.cniVersion == "1.0.0" and .interfaces[0].name == "net1" and .interfaces[
        and .ips[0].address == "10.98.0.5/24"' "$T/a2.json" >/dev/null || fail "net1 result: $(cat "$T/a2.json")"
 ip -n ${NSP}a -j addr show net1 | jq -e '.[0].address == "02:00:00:aa:bb:01" and .[0].addr_info[0].local == "10.98.0.5"' >/dev/null \
 	|| fail "net1 in pod a: $(ip -n ${NSP}a addr show net1)"
-ip -n ${NSP}a addr show eth0 | grep -q "$IPA" || fail "eth0 lost its address"
+ip -n ${NSP}a addr show eth0 | grep "$IPA" >/dev/null || fail "eth0 lost its address"
 [ "$(cni_ports | wc -l)" = 3 ] || fail "expected 3 CNI ports: $(cni_ports)"
 if [ -n "$NETWORK" ]; then
 	[ "$(rpc port.get "{\"name\": \"$(port_of ctr-a net1)\"}" | jq -r .network)" = secondnet ] || fail "net1 is not in secondnet"
@@ -119,7 +120,7 @@ done
 ip -n ${NSP}a link show eth0 >/dev/null 2>&1 && fail "eth0 left in pod a"
 ip -n ${NSP}a link show net1 >/dev/null 2>&1 && fail "net1 left in pod a"
 ip -n ${NSP}b link show eth0 >/dev/null 2>&1 && fail "eth0 left in pod b"
-ip -o link | grep -q ' psw[0-9a-f]\{12\}' && fail "a host tap is left: $(ip -o link | grep psw)"
+ip -o link | grep ' psw[0-9a-f]\{12\}' >/dev/null && fail "a host tap is left: $(ip -o link | grep psw)"
 [ -z "$(find "$PODS" -mindepth 1 -not -name '.podswitch-cni.lock')" ] || fail "files left: $(find "$PODS")"
 # DEL of a pod whose netns is already gone.
 cni DEL ctr-gone /var/run/netns/${NSP}gone eth0 "$T/net.json" >"$T/out" || fail "DEL with a missing netns: $(cat "$T/out")"

@@ -35,8 +35,8 @@ nothing_left() {
 	[ -z "$(cni_ports)" ] || fail "$1: ports left: $(cni_ports)"
 	[ -z "$(ipam_leases)" ] || fail "$1: IPAM leases left: $(ipam_leases)"
 	[ -z "$(find "$PODS" -mindepth 1 -not -name '.podswitch-cni.lock' 2>/dev/null)" ] || fail "$1: files left: $(find "$PODS")"
-	ip -n ${NSP}a -o link | grep -qv ' lo:' && fail "$1: interface left in the pod: $(ip -n ${NSP}a -o link)"
-	ip -o link | grep -q ' psw[0-9a-f]\{12\}[:@]' && fail "$1: a host tap is left: $(ip -o link | grep psw)"
+	ip -n ${NSP}a -o link | grep -v ' lo:' >/dev/null && fail "$1: interface left in the pod: $(ip -n ${NSP}a -o link)"
+	ip -o link | grep ' psw[0-9a-f]\{12\}[:@]' >/dev/null && fail "$1: a host tap is left: $(ip -o link | grep psw)"
 	return 0
 }
 
@@ -75,6 +75,11 @@ if [ -n "$NETWORK" ]; then
 	jq '.network = "nosuchnet"' "$C" >"$T/c-nonet.json"
 	expect_error 100 "podswitchd port.add" cni ADD c1 "$NSA" eth0 "$T/c-nonet.json"
 fi
+# A userspace pod whose last step fails (the device-info file cannot be written): port,
+# lease, metadata file, socket directory all go.
+jq '.interface = "vhost-user" | .runtimeConfig = {CNIDeviceInfoFile: "/proc/nope/dev.json"}' "$C" >"$T/c-devinfo.json"
+expect_error 5 "/proc/nope" cni ADD c1 "$NSA" net1 "$T/c-devinfo.json" "$(k8s_args default upod c1)"
+nothing_left "failed userspace ADD"
 ip -n ${NSP}a link add eth0 type veth peer name eth0peer
 expect_error 101 "already exists" cni ADD c1 "$NSA" eth0 "$C"
 ip -n ${NSP}a link del eth0

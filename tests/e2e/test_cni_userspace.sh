@@ -58,7 +58,7 @@ link_up() { [ "$(rpc port.get "{\"name\": \"$1\"}" | jq -r '.link.up')" = true ]
 wait_until 20 link_up "$PV" \
 	|| fail "podswitchd did not connect to the pod's socket: $(rpc port.get "{\"name\": \"$PV\"}") $(tail -5 "$T/testpmd.log")"
 ip netns exec ${NSP}k ping -c 3 -i 0.3 -W 2 "$VIP" >"$T/ping" || fail "ping kernel pod -> testpmd pod: $(cat "$T/ping"); $(tail -20 "$T/testpmd.log")"
-ip -n ${NSP}k neigh show "$VIP" | grep -qi "$VMAC" || fail "ARP for $VIP is not the metadata MAC $VMAC"
+ip -n ${NSP}k neigh show "$VIP" | grep -i "$VMAC" >/dev/null || fail "ARP for $VIP is not the metadata MAC $VMAC"
 ok "testpmd started from the metadata file answers ARP and ping from the kernel pod"
 kill $TP; wait $TP 2>/dev/null || true
 
@@ -74,7 +74,7 @@ with_prev "$T/memif.json" "$T/m.json" "$T/chk-m.json"
 cni CHECK ctr-m "$NSM" net1 "$T/chk-m.json" "$(k8s_args default mpod ctr-m)" >"$T/out" || fail "CHECK memif: $(cat "$T/out")"
 cni ADD ctr-m "$NSM" net2 "$T/memif-abs.json" "$(k8s_args default mpod ctr-m)" >"$T/m2.json" || fail "ADD abstract memif: $(cat "$T/m2.json")"
 ABS=$(jq -r .abstractSocket "$PODS/default_mpod/net2.json")
-ip netns exec ${NSP}m cat /proc/net/unix | grep -q "@$ABS" || fail "no abstract socket @$ABS in the pod's netns"
+ip netns exec ${NSP}m cat /proc/net/unix | grep "@$ABS" >/dev/null || fail "no abstract socket @$ABS in the pod's netns"
 grep -q "@$ABS" /proc/net/unix && fail "abstract socket @$ABS is in the host netns"
 jq -e '.interfaces[0] | has("socketPath") | not' "$T/m2.json" >/dev/null || fail "abstract memif result has a socketPath"
 ok "memif: socket file served by podswitchd, CHECK; abstract socket @$ABS inside the pod's netns"
@@ -90,6 +90,6 @@ done
 [ -z "$(ipam_leases)" ] || fail "leases left: $(ipam_leases)"
 [ -z "$(find "$PODS" -mindepth 1 -not -name '.podswitch-cni.lock')" ] || fail "files left: $(find "$PODS")"
 [ ! -e "$DEVINFO/vpod-net1.json" ] || fail "device-info file left"
-abs_gone() { ! ip netns exec ${NSP}m cat /proc/net/unix | grep -q "@$ABS"; }
+abs_gone() { ! ip netns exec ${NSP}m cat /proc/net/unix | grep "@$ABS" >/dev/null; }
 wait_until 5 abs_gone || fail "abstract socket @$ABS left in the pod netns after DEL (podswitchd memif)"
 ok "DEL twice: no port, lease, socket, metadata, device-info or directory left"
