@@ -80,7 +80,7 @@ calibrate_tsc(void)
 static void
 report(const char *what, const char *params, uint64_t lookups, double secs, const char *extra)
 {
-	printf("%-10s %-32s Mlookups/s=%7.2f cycles/lookup=%7.1f%s%s\n", what, params,
+	printf("%-10s %-42s Mlookups/s=%7.2f cycles/lookup=%7.1f%s%s\n", what, params,
 	       lookups / secs / 1e6, secs * tsc_hz / lookups, extra[0] ? " " : "", extra);
 	fflush(stdout);
 }
@@ -169,9 +169,9 @@ bench_parse(uint64_t iters)
 /* ---- exact-match cache -------------------------------------------------------------- */
 
 static void
-bench_cache(uint32_t flows, unsigned entries, uint64_t lookups)
+bench_cache(uint32_t flows, unsigned entries, unsigned inv_prob, uint64_t lookups)
 {
-	struct psw_flow_cache *fc = psw_flow_cache_create(entries, 1, SOCKET_ID_ANY);
+	struct psw_flow_cache *fc = psw_flow_cache_create(entries, inv_prob, SOCKET_ID_ANY);
 	struct psw_flow_key *keys = malloc(sizeof(*keys) * N_KEYS);
 	uint32_t *hashes = malloc(sizeof(*hashes) * N_KEYS);
 	const struct psw_flow_result *out[BURST];
@@ -216,7 +216,8 @@ bench_cache(uint32_t flows, unsigned entries, uint64_t lookups)
 		done += N_KEYS;
 	}
 	psw_flow_cache_read_stats(fc, &st);
-	snprintf(params, sizeof(params), "flows=%u entries=%u", flows, entries);
+	snprintf(params, sizeof(params), "flows=%u entries=%u%s", flows, entries,
+		 inv_prob > 1 ? " insert=1/100" : "");
 	snprintf(extra, sizeof(extra), "hit=%.1f%% (misses inserted)",
 		 100.0 * (st.hits - hits0) / (st.hits + st.misses - looked0));
 	report("emc", params, done, cpu_s() - s0, extra);
@@ -313,9 +314,10 @@ main(int argc, char **argv)
 
 	bench_parse(n / BURST);
 	for (f = 0; f < RTE_DIM(flows); f++)
-		bench_cache(flows[f], 8192, n);
-	bench_cache(100000, 1u << 17, n);
-	bench_cache(1000000, 1u << 20, n);
+		bench_cache(flows[f], 8192, 1, n);
+	bench_cache(100000, 8192, 100, n);
+	bench_cache(100000, 1u << 17, 1, n);
+	bench_cache(1000000, 1u << 20, 1, n);
 	for (f = 0; f < RTE_DIM(flows); f++)
 		for (m = 0; m < RTE_DIM(masks); m++)
 			if (masks[m] <= flows[f] || masks[m] == 1)
