@@ -180,12 +180,25 @@ static void unlink_quiet(const char *path)
 		warn("cannot remove %s: %s", path, strerror(errno));
 }
 
-/* Removes the attachment's files in its pod directory, and the directory once empty. */
-static void remove_files(const char *pod_dir, const char *ifname)
+/* Removes an attachment's files in its pod directory, and the directory once empty. A
+ * new sandbox of the same pod reuses the directory: when the metadata file names another
+ * container, the files are that sandbox's and stay (a late DEL of the old one must not
+ * cut the new one off). */
+static void remove_files(const char *pod_dir, const char *ifname, const char *container_id)
 {
 	char p[PSW_CNI_PATH_MAX + 32];
+	json_t *meta;
+	const char *owner;
 
 	snprintf(p, sizeof(p), "%s/%s.json", pod_dir, ifname);
+	meta = json_load_file(p, 0, NULL);
+	owner = json_string_value(json_object_get(meta, "containerId"));
+	if (owner && container_id && strcmp(owner, container_id)) {
+		warn("%s belongs to container %s, not %s: kept", p, owner, container_id);
+		json_decref(meta);
+		return;
+	}
+	json_decref(meta);
 	unlink_quiet(p);
 	snprintf(p, sizeof(p), "%s/%s.sock", pod_dir, ifname);
 	unlink_quiet(p);
@@ -440,7 +453,7 @@ static int cmd_del(struct cmd *c)
 	if (psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &c->err))
 		return -1;
 	if (a.pod_dir[0])
-		remove_files(a.pod_dir, a.ifname);
+		remove_files(a.pod_dir, a.ifname, c->env.container_id);
 	if (c->nc.device_info_file[0])
 		unlink_quiet(c->nc.device_info_file);
 	if (port_failed) {
@@ -643,7 +656,7 @@ static int cmd_gc(struct cmd *c)
 		}
 		ipam_release(c, cid, ifn);
 		if (dir && under_socket_dir(c, dir))
-			remove_files(dir, ifn);
+			remove_files(dir, ifn, cid);
 	}
 	json_decref(list);
 	psw_client_close(cl);

@@ -139,6 +139,17 @@ cni DEL ctr-v "$NSB" net1 "$V11" >"$T/out" || fail "DEL vpod: $(cat "$T/out")"
 [ ! -e "$PODS/default_vpod" ] || fail "DEL without CNI_ARGS left $PODS/default_vpod"
 ok "DEL without the pod's CNI_ARGS still removes its directory"
 
+# A pod's new sandbox reuses its directory; a late DEL of the old sandbox keeps the new
+# sandbox's socket and metadata.
+cni ADD old-sb "$NSB" net1 "$V11" "$(k8s_args default re-pod old-sb)" >"$T/out" || fail "ADD old sandbox"
+cni DEL old-sb "$NSB" net1 "$V11" "$(k8s_args default re-pod old-sb)" >"$T/out" || fail "DEL old sandbox"
+cni ADD new-sb "$NSB" net1 "$V11" "$(k8s_args default re-pod new-sb)" >"$T/out" || fail "ADD new sandbox"
+cni DEL old-sb "$NSB" net1 "$V11" "$(k8s_args default re-pod old-sb)" >"$T/out" || fail "late DEL of the old sandbox"
+[ "$(jq -r .containerId "$PODS/default_re-pod/net1.json" 2>/dev/null)" = new-sb ] || fail "late DEL removed the new sandbox's metadata"
+cni DEL new-sb "$NSB" net1 "$V11" "$(k8s_args default re-pod new-sb)" >"$T/out" || fail "DEL new sandbox"
+[ ! -e "$PODS/default_re-pod" ] || fail "directory left after the new sandbox's DEL"
+ok "a late DEL of a pod's old sandbox leaves the new sandbox's files alone"
+
 # 6. STATUS up; then podswitchd down: DEL still succeeds (lease released), ADD fails
 # with a clear error and leaves nothing, STATUS says 50.
 cni STATUS "" "" "" "$C11" >"$T/out" || fail "STATUS with podswitchd up: $(cat "$T/out")"
