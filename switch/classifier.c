@@ -183,21 +183,48 @@ subtable_find(const struct subtable *st, const uint64_t *k, uint32_t h)
 
 /* ---- build ----------------------------------------------------------------------------- */
 
+/* Ranking: sort by k = (~priority << 32 | seq) ascending, stably, so equal k keep their
+ * input order. An LSD radix sort, 8 bits a pass, skipping the passes whose byte is the same
+ * in every key (the high bytes of small seqs and priorities): qsort with a comparator that
+ * follows rule pointers took 600 ms of the 1M-rule build, this takes tens. */
 struct rank_sort {
-	const struct psw_rule *r;
+	uint64_t k;
 	uint32_t pos;
 };
 
-static int
-rank_cmp(const void *a, const void *b)
+static void
+rank_rules(struct rank_sort *const keys, struct rank_sort *tmp, unsigned n)
 {
-	const struct rank_sort *x = a, *y = b;
+	struct rank_sort *a = keys;
+	unsigned shift, i;
+	uint64_t all_or = 0, all_and = UINT64_MAX;
 
-	if (x->r->priority != y->r->priority)
-		return x->r->priority > y->r->priority ? -1 : 1;
-	if (x->r->seq != y->r->seq)
-		return x->r->seq < y->r->seq ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	for (i = 0; i < n; i++) {
+		all_or |= a[i].k;
+		all_and &= a[i].k;
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		uint32_t count[256] = { 0 }, sum = 0, c;
+		struct rank_sort *t;
+
+		if ((((all_or ^ all_and) >> shift) & 0xff) == 0)
+			continue;                  /* this byte is the same everywhere */
+		for (i = 0; i < n; i++)
+			count[(a[i].k >> shift) & 0xff]++;
+		for (i = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(a[i].k >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	/* an odd number of passes leaves the result in the other buffer */
+	if (a != keys)
+		memcpy(keys, a, sizeof(*a) * n);
 }
 
 static inline uint32_t
@@ -395,18 +422,18 @@ psw_classifier_build(const struct psw_rule *const *rules, unsigned n)
 	if (n == 0)
 		return cls;
 
-	rs = malloc(sizeof(*rs) * n);
+	rs = malloc(sizeof(*rs) * n * 2);       /* the keys and the radix sort's other buffer */
 	cls->by_rank = malloc(sizeof(*cls->by_rank) * n);
 	st_of = malloc(sizeof(*st_of) * n);
 	if (!rs || !cls->by_rank || !st_of)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		rs[i].r = rules[i];
+		rs[i].k = (uint64_t)(UINT32_MAX - rules[i]->priority) << 32 | rules[i]->seq;
 		rs[i].pos = i;
 	}
-	qsort(rs, n, sizeof(*rs), rank_cmp);
+	rank_rules(rs, rs + n, n);
 	for (i = 0; i < n; i++)
-		cls->by_rank[i] = rs[i].r;
+		cls->by_rank[i] = rules[rs[i].pos];
 	free(rs);
 	rs = NULL;
 
