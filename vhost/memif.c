@@ -228,10 +228,16 @@ memif_stopping(const char *name, json_t *options)
 static void
 memif_removed(const char *name, json_t *options)
 {
+	char dev[RTE_DEV_NAME_MAX_LEN];
 	struct memif_conf c;
 	struct stat st;
 
 	psw_memif_release_after_close(name);
+	/* probe() made the device, so the switch may leave it on the bus after closing the
+	 * port; a device left there would refuse the next probe of the same name. */
+	if (psw_backend_dev_name("net_memif", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
+				 sizeof(dev)) == 0)
+		(void)rte_eal_hotplug_remove("vdev", dev);
 	if (memif_parse(name, options, &c, NULL) < 0 || c.abstract)
 		return;
 	if (lstat(c.socket, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -253,6 +259,18 @@ memif_describe(const char *name, json_t *options, json_t *out)
 	json_object_set_new(out, "ring_size", json_integer(1 << c.log2_ring));
 	json_object_set_new(out, "buffer_size", json_integer(c.buffer_size));
 	json_object_set_new(out, "role", json_string("server"));
+	/* The secret is a credential: not in port listings (the state file keeps it, 0600). */
+	if (c.secret != NULL) {
+		json_t *o = json_object_get(out, "options");
+		const char *da = json_string_value(json_object_get(out, "devargs"));
+		const char *at = da ? strstr(da, ",secret=") : NULL;
+
+		if (json_is_object(o))
+			json_object_set_new(o, "secret", json_string("*"));
+		if (at != NULL)
+			json_object_set_new(out, "devargs",
+					    json_sprintf("%.*s,secret=*", (int)(at - da), da));
+	}
 }
 
 const struct psw_backend psw_backend_memif = {
