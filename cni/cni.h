@@ -205,6 +205,9 @@ void psw_ipam_result_free(struct psw_ipam_result *r);
 /* The ADD result in version v. dns: the IPAM's if set, else the config's. */
 json_t *psw_result_build(enum psw_cni_version v, const struct psw_attachment *a,
 			 const struct psw_ipam_result *ipam, json_t *conf_dns);
+/* When podswitch runs after other plugins of a chain: their prevResult with ours appended
+ * (our ips' "interface" indexes shifted past theirs). New reference. */
+json_t *psw_result_chain(json_t *prev, json_t *ours);
 /* {"cniVersion", "code", "msg", "details"} */
 json_t *psw_result_error(const char *version, const struct psw_cni_error *err);
 json_t *psw_result_version(const char *requested);

@@ -378,6 +378,12 @@ static int cmd_add(struct cmd *c)
 	if (c->nc.device_info_file[0] && psw_devinfo_write(c->nc.device_info_file, &a, &c->err))
 		goto undo;
 	res = psw_result_build(c->nc.version, &a, &ipam, c->nc.dns);
+	if (c->nc.prev_result) {
+		json_t *chained = psw_result_chain(c->nc.prev_result, res);
+
+		json_decref(res);
+		res = chained;
+	}
 	print_json(res);
 	json_decref(res);
 	rc = 0;

@@ -198,6 +198,48 @@ json_t *psw_result_build(enum psw_cni_version v, const struct psw_attachment *a,
 	return res;
 }
 
+json_t *psw_result_chain(json_t *prev, json_t *ours)
+{
+	json_t *out = json_deep_copy(prev), *ifs, *ips, *routes, *v, *dns;
+	size_t base, i;
+
+	if (!json_is_object(out)) {
+		json_decref(out);
+		return json_incref(ours);
+	}
+	json_object_set(out, "cniVersion", json_object_get(ours, "cniVersion"));
+	ifs = json_object_get(out, "interfaces");
+	if (!json_is_array(ifs)) {
+		ifs = json_array();
+		json_object_set_new(out, "interfaces", ifs);
+	}
+	base = json_array_size(ifs);
+	json_array_extend(ifs, json_object_get(ours, "interfaces"));
+	ips = json_object_get(out, "ips");
+	if (!json_is_array(ips)) {
+		ips = json_array();
+		json_object_set_new(out, "ips", ips);
+	}
+	/* Our addresses point at our interface, now after the earlier plugins' ones. */
+	json_array_foreach(json_object_get(ours, "ips"), i, v) {
+		json_t *ip = json_deep_copy(v);
+
+		json_object_set_new(ip, "interface",
+				    json_integer(base + json_integer_value(json_object_get(v, "interface"))));
+		json_array_append_new(ips, ip);
+	}
+	routes = json_object_get(out, "routes");
+	if (!json_is_array(routes)) {
+		routes = json_array();
+		json_object_set_new(out, "routes", routes);
+	}
+	json_array_extend(routes, json_object_get(ours, "routes"));
+	dns = json_object_get(ours, "dns");
+	if (json_object_size(dns) > 0 || !json_object_get(out, "dns"))
+		json_object_set(out, "dns", dns);
+	return out;
+}
+
 json_t *psw_result_error(const char *version, const struct psw_cni_error *err)
 {
 	json_t *o = json_pack("{s:s, s:i, s:s}", "cniVersion",

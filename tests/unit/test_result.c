@@ -268,6 +268,35 @@ static void test_prev_result(void **state)
 	json_decref(prev);
 }
 
+/* After a plugin that made lo and an address on it: ours is appended, indexes shifted. */
+static void test_chain(void **state)
+{
+	json_t *prev = J("{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"lo\", \"sandbox\": \"/ns/p\"}],"
+			 " \"ips\": [{\"address\": \"127.0.0.1/8\", \"interface\": 0}],"
+			 " \"routes\": [{\"dst\": \"127.0.0.0/8\"}], \"dns\": {\"nameservers\": [\"1.1.1.1\"]}}");
+	json_t *ours = J("{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\", \"sandbox\": \"/ns/p\"}],"
+			 " \"ips\": [{\"address\": \"10.0.0.7/24\", \"interface\": 0}],"
+			 " \"routes\": [{\"dst\": \"0.0.0.0/0\"}], \"dns\": {}}");
+	json_t *out = psw_result_chain(prev, ours), *ips = json_object_get(out, "ips");
+
+	(void)state;
+	assert_int_equal(json_array_size(json_object_get(out, "interfaces")), 2);
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(json_object_get(out, "interfaces"), 1), "name")), "eth0");
+	assert_int_equal(json_array_size(ips), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(ips, 0), "interface")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(ips, 1), "interface")), 1);
+	assert_int_equal(json_array_size(json_object_get(out, "routes")), 2);
+	/* our dns is empty: the earlier plugin's stays */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+		json_object_get(out, "dns"), "nameservers"), 0)), "1.1.1.1");
+	/* prev is not modified */
+	assert_int_equal(json_array_size(json_object_get(prev, "interfaces")), 1);
+	json_decref(out);
+	json_decref(prev);
+	json_decref(ours);
+}
+
 static void test_devinfo(void **state)
 {
 	struct psw_attachment vu = attachment(PSW_IFACE_VHOST_USER);
@@ -367,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_build_routes_and_dns),
 		cmocka_unit_test(test_error_and_version),
 		cmocka_unit_test(test_prev_result),
+		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_devinfo),
 		cmocka_unit_test(test_files),
 	};
