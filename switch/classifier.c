@@ -60,6 +60,7 @@ struct subtable {
 	uint8_t words[PSW_FLOW_KEY_WORDS];  /* which key words the mask touches */
 	uint64_t mask[PSW_FLOW_KEY_WORDS];  /* mask[i] for words[i] (compacted) */
 	struct bucket *buckets;
+	struct psw_flow_key full_mask;      /* the mask as given (build only) */
 	uint64_t *entries;            /* [n_entries][stride]: rank, rule, masked key words */
 	size_t buckets_bytes, entries_bytes;
 	unsigned n_entries;
@@ -253,6 +254,7 @@ subtable_init_mask(struct subtable *st, const uint64_t *m)
 {
 	unsigned i;
 
+	memcpy(&st->full_mask, m, sizeof(st->full_mask));
 	st->n_words = 0;
 	for (i = 0; i < PSW_FLOW_KEY_WORDS; i++) {
 		if (m[i]) {
@@ -336,14 +338,18 @@ group_by_mask(struct psw_classifier *cls, uint32_t *st_of, uint32_t **countsp)
 	memset(map, 0xff, sizeof(*map) * map_cap);
 
 	for (r = 0; r < cls->n_input; r++) {
-		const uint64_t *m = psw_flow_key_words(&cls->by_rank[r]->match.mask);
-		uint32_t slot = mask_hash(m) & (map_cap - 1);
+		const struct psw_flow_key *mk = &cls->by_rank[r]->match.mask;
+		const uint64_t *m = psw_flow_key_words(mk);
+		uint32_t slot;
 
-		for (;; slot = (slot + 1) & (map_cap - 1)) {
+		/* rules next to each other in rank often share a mask */
+		if (r > 0 && psw_flow_key_equal(&st[st_of[r - 1]].full_mask, mk)) {
+			st_of[r] = st_of[r - 1];
+			counts[st_of[r]]++;
+			continue;
+		}
+		for (slot = mask_hash(m) & (map_cap - 1);; slot = (slot + 1) & (map_cap - 1)) {
 			uint32_t s = map[slot];
-			struct subtable *t;
-			unsigned i;
-			uint64_t d = 0;
 
 			if (s == EMPTY) {
 				if (n_st == cap_st) {
@@ -368,20 +374,7 @@ group_by_mask(struct psw_classifier *cls, uint32_t *st_of, uint32_t **countsp)
 				st[s].min_rank = r;   /* rank order: the first is the best */
 				break;
 			}
-			/* compare the full mask (compacted words + zero elsewhere) */
-			t = &st[s];
-			{
-				unsigned j = 0;
-
-				for (i = 0; i < PSW_FLOW_KEY_WORDS; i++) {
-					uint64_t want = 0;
-
-					if (j < t->n_words && t->words[j] == i)
-						want = t->mask[j++];
-					d |= want ^ m[i];
-				}
-			}
-			if (d == 0)
+			if (psw_flow_key_equal(&st[s].full_mask, mk))
 				break;
 		}
 		st_of[r] = map[slot];
