@@ -64,8 +64,10 @@ kill $TP; wait $TP 2>/dev/null || true
 
 # 4. memif with a socket file (podswitchd listens, the pod connects) and memif with an
 # abstract socket inside the pod's netns (nothing to mount).
-nad_config "$SRC/config/cni/nad-memif.yaml" | localize >"$T/memif-abs.json"
-jq '.memif.abstract = false | .cniVersion = "1.0.0"' "$T/memif-abs.json" >"$T/memif.json"
+nad_config "$SRC/config/cni/nad-memif.yaml" | localize \
+	| jq '.ipam = {type: "static", addresses: [{address: "10.56.0.200/24"}]}' >"$T/memif-abs.json"
+jq '.memif.abstract = false | .cniVersion = "1.0.0" | .ipam = {type: "static", addresses: [{address: "10.56.0.201/24"}]}' \
+	"$T/memif-abs.json" >"$T/memif.json"
 cni ADD ctr-m "$NSM" net1 "$T/memif.json" "$(k8s_args default mpod ctr-m)" >"$T/m.json" || fail "ADD memif: $(cat "$T/m.json")"
 [ -S "$PODS/default_mpod/net1.sock" ] || fail "memif socket not created by podswitchd: $(find "$PODS")"
 jq -e '.type == "memif" and .mode == "client" and .memif.role == "slave" and .memif.abstract == false' "$PODS/default_mpod/net1.json" >/dev/null \
@@ -78,6 +80,22 @@ ip netns exec ${NSP}m cat /proc/net/unix | grep "@$ABS" >/dev/null || fail "no a
 grep -q "@$ABS" /proc/net/unix && fail "abstract socket @$ABS is in the host netns"
 jq -e '.interfaces[0] | has("socketPath") | not' "$T/m2.json" >/dev/null || fail "abstract memif result has a socketPath"
 ok "memif: socket file served by podswitchd, CHECK; abstract socket @$ABS inside the pod's netns"
+
+# A memif pod's application from its metadata file alone: testpmd as memif client on the
+# abstract socket in its own netns, answering ping from the kernel pod.
+M2=$PODS/default_mpod/net2.json
+MMAC=$(jq -r .mac "$M2"); MIP=$(jq -r '.ips[0] | split("/")[0]' "$M2")
+PM=$(port_of ctr-m net2)
+[ -n "$NETWORK" ] || { rpc port.set "{\"name\": \"$PK\", \"output\": \"$PM\"}" >/dev/null; rpc port.set "{\"name\": \"$PM\", \"output\": \"$PK\"}" >/dev/null; }
+ip netns exec ${NSP}m dpdk-testpmd -l 0,1 -m 256 --no-pci --single-file-segments --file-prefix pswm$$ \
+	--vdev "net_memif0,role=client,id=$(jq -r .memif.id "$M2"),socket=$(jq -r .abstractSocket "$M2"),socket-abstract=yes,mac=$MMAC" \
+	-- --forward-mode=icmpecho --stats-period 1 --nb-cores=1 >"$T/testpmd-m.log" 2>&1 &
+TPM=$!
+on_exit "kill $TPM; wait $TPM; rm -rf /var/run/dpdk/pswm$$ /dev/hugepages/pswm$$*"
+wait_until 20 link_up "$PM" || fail "memif pod did not connect: $(rpc port.get "{\"name\": \"$PM\"}") $(tail -5 "$T/testpmd-m.log")"
+ip netns exec ${NSP}k ping -c 3 -i 0.3 -W 2 "$MIP" >"$T/ping-m" || fail "ping kernel pod -> memif pod: $(cat "$T/ping-m"); $(tail -20 "$T/testpmd-m.log")"
+kill $TPM; wait $TPM 2>/dev/null || true
+ok "testpmd memif client from the metadata file (abstract socket, no mount) answers ping from the kernel pod"
 
 # 5. DEL twice for all; nothing remains.
 for round in 1 2; do
