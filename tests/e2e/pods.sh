@@ -56,3 +56,25 @@ mkns() {
 	on_exit "ip netns del $1"
 	ip -n "$1" link set lo up
 }
+
+# Interactive testpmd, driven through a fifo (pod_cmd), for pods whose application must
+# act, e.g. a DPDK memif client re-starting its port after the server came back.
+# start_ipod NAME NETNS|- VDEV FWD_MODE
+declare -A POD_FD=()
+start_ipod() {
+	local name=$1 ns=$2 vdev=$3 mode=$4 fd
+	local pre=()
+	[ "$ns" != - ] && pre=(ip netns exec "$ns")
+	mkfifo "$T/pod-$name.in"
+	exec {fd}<>"$T/pod-$name.in"
+	POD_FD[$name]=$fd
+	"${pre[@]}" stdbuf -oL dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-pci --file-prefix "psw4$name$$" \
+		--vdev "$vdev" -- -i --forward-mode="$mode" --nb-cores=1 --total-num-mbufs=4096 \
+		<"$T/pod-$name.in" >"$T/pod-$name.log" 2>&1 &
+	POD_PID[$name]=$!
+	on_exit "stop_pod $name"
+	pod_cmd "$name" start
+}
+pod_cmd() { echo "$2" >&"${POD_FD[$1]}"; }
+# ipod_rx NAME: ask for the port counters, then read them.
+ipod_rx() { pod_cmd "$1" "show port stats 0"; sleep 0.3; pod_rx "$1"; }

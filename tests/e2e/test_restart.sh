@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Issue 4: state survives a restart. podswitchd is killed with SIGKILL while DPDK pods are
+# connected (vhost-user, podswitchd as client; memif, podswitchd as server on a socket
+# file and on an abstract socket in the pod's netns). Started again with the same state
+# directory, it has the same ports with the same options and outputs, the pods reconnect
+# and traffic resumes; no pod is restarted. (The vhost-user pods reconnect by themselves;
+# DPDK's memif client connects only when its port starts, so the memif pods' application
+# re-starts its port, as VPP/libmemif do on their own.) A corrupt state file stops the
+# start with a clear message and is left as it was.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pods.sh"
+
+write_config "$T/sw.json"
+start_switch "$T/sw.json"
+mkns ${NSP}d
+
+# vhost-user client mode: a sends to b.
+start_pod a "net_virtio_user0,path=$T/pa.sock,server=1,queues=1" txonly --txpkts=64
+start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1" rxonly
+wait_until 10 test -S "$T/pa.sock" -a -S "$T/pb.sock" || fail "pods did not create their sockets"
+ctl port add va --type vhost-user --option socket="$T/pa.sock" >/dev/null || fail "port add va"
+ctl port add vb --type vhost-user --option socket="$T/pb.sock" --output va >/dev/null || fail "port add vb"
+ctl port set va --output vb >/dev/null
+# memif: c (socket file) sends to d (abstract socket in its own netns).
+S=$T/sockets/memif
+ctl port add mc --type memif --option socket="$S/mc.sock" --option abstract=false --option id=5 >/dev/null || fail "port add mc"
+ctl port add md --type memif --option socket=/podswitch/md --option netns=/var/run/netns/${NSP}d --output mc >/dev/null || fail "port add md"
+ctl port set mc --output md >/dev/null
+start_ipod c - "net_memif0,role=client,id=5,socket=$S/mc.sock,socket-abstract=no" txonly
+start_ipod d ${NSP}d "net_memif0,role=client,socket=/podswitch/md" rxonly
+for p in va vb mc md; do wait_until 15 port_up $p || fail "$p link not up"; done
+grows pod_rx b || fail "vhost-user: pod b receives nothing"
+grows ipod_rx d || fail "memif: pod d receives nothing"
+ctlj state show | jq -e '.state.ports | length == 4' >/dev/null || fail "state file: $(ctlj state show)"
+ports_before=$(ctlj port list | jq -c '[.ports[] | {name, type, output, options}] | sort_by(.name)')
+ok "before: vhost-user a -> b and memif c -> d flowing; state file has 4 ports"
+
+# SIGKILL: no orderly stop, sockets and the memif socket file are left behind.
+kill -KILL "$SWITCH_PID"; wait "$SWITCH_PID" 2>/dev/null || true; SWITCH_PID=
+pod_alive a && pod_alive b && pod_alive c && pod_alive d || fail "a pod died with the switch"
+[ -S "$S/mc.sock" ] || fail "expected the killed switch's memif socket file to be left"
+start_switch "$T/sw.json"
+ports_after=$(ctlj port list | jq -c '[.ports[] | {name, type, output, options}] | sort_by(.name)')
+[ "$ports_before" = "$ports_after" ] || fail "ports after restart differ: $ports_before -> $ports_after"
+ok "restarted: the same 4 ports with their options and outputs"
+
+wait_until 20 port_up va || fail "va not reconnected"
+wait_until 20 port_up vb || fail "vb not reconnected"
+grows pod_rx b || fail "vhost-user traffic did not resume"
+ok "vhost-user client mode: pods reconnected by themselves, traffic resumed"
+
+for p in c d; do pod_cmd $p stop; pod_cmd $p "port stop all"; pod_cmd $p "port start all"; pod_cmd $p start; done
+wait_until 15 port_up mc || fail "mc not reconnected: $(tail -5 "$T/pod-c.log")"
+wait_until 15 port_up md || fail "md not reconnected: $(tail -5 "$T/pod-d.log")"
+grows ipod_rx d || fail "memif traffic did not resume"
+ok "memif: listeners back (socket file and abstract in the pod's netns), pods reconnected, traffic resumed"
+
+# A corrupt state file stops the start and is kept as it is.
+stop_switch
+printf '{"format": "podswitch-state", "version": 1, "ports": [' >"$T/state/state.json"
+cp "$T/state/state.json" "$T/corrupt.json"
+if "$PODSWITCHD" --config "$T/sw.json" >"$T/corrupt.log" 2>&1; then fail "podswitchd started with a corrupt state file"; fi
+grep -q "state.json is unreadable or corrupt" "$T/corrupt.log" || fail "corrupt state message: $(cat "$T/corrupt.log")"
+cmp -s "$T/state/state.json" "$T/corrupt.json" || fail "corrupt state file was changed"
+ok "corrupt state file: start refused with a clear message, file untouched"
