@@ -473,6 +473,12 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 						   i);
 		nc->valid_attachments = v;
 	}
+	/* Without the list every attachment would look stale: refuse rather than remove
+	 * every pod's port. */
+	if (command && strcmp(command, "GC") == 0 && !nc->valid_attachments &&
+	    nc->version >= PSW_CNI_V110)
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"cni.dev/valid-attachments\" is missing (GC needs it)");
 	if (command && strcmp(command, "CHECK") == 0 && nc->version < PSW_CNI_V040)
 		return psw_cni_err(err, PSW_CNI_E_INCOMPATIBLE,
 				   "CHECK needs cniVersion 0.4.0 or newer, config has %s", nc->version_str);

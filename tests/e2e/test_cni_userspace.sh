@@ -44,6 +44,18 @@ with_prev "$T/vhost.json" "$T/v.json" "$T/chk-v.json"
 cni CHECK ctr-v "$NSV" net1 "$T/chk-v.json" "$(k8s_args default vpod ctr-v)" >"$T/out" || fail "CHECK vhost pod: $(cat "$T/out")"
 ok "CHECK of the vhost-user pod before its application starts"
 
+# podswitchd as vhost-user server: it makes the socket at ADD, the pod connects to it.
+jq '.vhostUser.mode = "server" | del(.runtimeConfig)' "$T/vhost.json" >"$T/vhost-srv.json"
+cni ADD ctr-s "$NSV" net2 "$T/vhost-srv.json" "$(k8s_args default vpod ctr-s)" >"$T/s.json" || fail "ADD vhost server: $(cat "$T/s.json")"
+[ -S "$DIR/net2.sock" ] || fail "podswitchd made no socket $DIR/net2.sock"
+jq -e '.mode == "client"' "$DIR/net2.json" >/dev/null || fail "metadata of a server-mode port: $(cat "$DIR/net2.json")"
+with_prev "$T/vhost-srv.json" "$T/s.json" "$T/chk-s.json"
+cni CHECK ctr-s "$NSV" net2 "$T/chk-s.json" "$(k8s_args default vpod ctr-s)" >"$T/out" || fail "CHECK vhost server: $(cat "$T/out")"
+cni DEL ctr-s "$NSV" net2 "$T/vhost-srv.json" "$(k8s_args default vpod ctr-s)" >"$T/out" || fail "DEL vhost server: $(cat "$T/out")"
+[ ! -e "$DIR/net2.sock" ] && [ ! -e "$DIR/net2.json" ] || fail "vhost server files left: $(ls "$DIR")"
+[ -f "$META" ] || fail "DEL of net2 removed net1's metadata"
+ok "vhost-user with podswitchd as server: socket made at ADD, metadata mode client, CHECK, DEL"
+
 # 3. The userspace pod's application: testpmd from the metadata file alone.
 VMAC=$(jq -r .mac "$META"); VIP=$(jq -r '.ips[0] | split("/")[0]' "$META")
 VQ=$(jq -r .queues "$META")

@@ -149,6 +149,7 @@ static void test_command_rules(void **state)
 		    "STATUS needs cniVersion 1.1.0");
 	expect_fail("{\"cniVersion\": \"1.0.0\", \"name\": \"n\", \"type\": \"podswitch\"}", "GC", 1,
 		    "GC needs cniVersion 1.1.0");
+	expect_fail("{" BASE "}", "GC", 7, "\"cni.dev/valid-attachments\" is missing");
 	expect_fail("{" BASE ", \"cni.dev/valid-attachments\": {}}", "GC", 7,
 		    "\"cni.dev/valid-attachments\" must be an array");
 	expect_fail("{" BASE ", \"cni.dev/valid-attachments\": [{\"containerID\": \"a\"}]}", "GC", 7,
