@@ -51,7 +51,6 @@
 #define EXT_FRAGMENT      44
 #define EXT_AH            51
 #define EXT_DSTOPTS       60
-#define EXT_ESP           50
 #define EXT_MOBILITY      135
 #define EXT_HIP           139
 #define EXT_SHIM6         140
@@ -196,7 +195,6 @@ parse_ipv6(struct psw_flow_key *k, const uint8_t *p, uint32_t room)
 		case EXT_AH:
 		case EXT_FRAGMENT:
 			break;
-		case EXT_ESP:
 		case EXT_MOBILITY:
 		case EXT_HIP:
 		case EXT_SHIM6:
@@ -204,7 +202,7 @@ parse_ipv6(struct psw_flow_key *k, const uint8_t *p, uint32_t room)
 			k->nw_proto = nh;
 			k->flags |= PSW_KEY_F_IPV6_EXT;
 			return;
-		default:
+		default:                /* upper layer (ESP too, as in IPv4 and OVS) */
 			k->nw_proto = nh;
 			parse_l4(k, nh, p + off, room - off);
 			return;

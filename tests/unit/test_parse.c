@@ -432,13 +432,21 @@ test_ipv6(void **state)
 	assert_int_equal(k.nw_proto, 17);
 	assert_int_equal(k.tp_dst, RTE_BE16(2));
 
-	/* ESP: not walked */
+	/* ESP is the upper layer, as in IPv4 */
 	eth(&p, 0x86dd);
 	ipv6(&p, 50, 8);
 	put32(&p, 1); put32(&p, 1);
 	k = parse(&p, 0);
-	assert_int_equal(k.flags, PSW_KEY_F_IPV6_EXT);
+	assert_int_equal(k.flags, 0);
 	assert_int_equal(k.nw_proto, 50);
+
+	/* mobility header: not walked, the key says so */
+	eth(&p, 0x86dd);
+	ipv6(&p, 135, 8);
+	put32(&p, 0x3b000000); put32(&p, 0);
+	k = parse(&p, 0);
+	assert_int_equal(k.flags, PSW_KEY_F_IPV6_EXT);
+	assert_int_equal(k.nw_proto, 135);
 
 	/* five destination-options headers: more than the parser walks */
 	eth(&p, 0x86dd);
