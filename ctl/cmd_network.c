@@ -164,6 +164,18 @@ fdb_list(struct psw_client *c, int argc, char **argv, bool json)
 }
 
 static int
+fdb_add(struct psw_client *c, int argc, char **argv, bool json)
+{
+	if (no_options(argc, argv))
+		return 2;
+	if (argc - optind != 3)
+		return psw_ctl_usage("fdb add wants NETWORK MAC PORT");
+	return simple(c, "fdb.add", json_pack("{ss ss ss}", "network", argv[optind],
+					      "mac", argv[optind + 1], "port", argv[optind + 2]),
+		      json, NULL);
+}
+
+static int
 fdb_flush(struct psw_client *c, int argc, char **argv, bool json)
 {
 	static const struct option opts[] = {
@@ -207,6 +219,8 @@ const struct psw_cmd psw_cmds_network[] = {
 	{"network", "join", "NETWORK PORT", "Move a port into a network.", network_join},
 	{"network", "leave", "PORT", "Take a port out of its network.", network_leave},
 	{"fdb", "list", "[NETWORK]", "List learned MAC addresses.", fdb_list},
-	{"fdb", "flush", "[NETWORK] [--port PORT]", "Forget learned MAC addresses.", fdb_flush},
+	{"fdb", "add", "NETWORK MAC PORT", "Add a static MAC entry (never aged or moved).", fdb_add},
+	{"fdb", "flush", "[NETWORK] [--port PORT]", "Forget MAC addresses (static ones too).",
+	 fdb_flush},
 	{NULL}
 };

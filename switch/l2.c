@@ -178,7 +178,7 @@ remove_slot(uint32_t i)
 	__atomic_store_n(&fdb->slot[i].key, TOMB, __ATOMIC_RELEASE);
 	fdb->live--;
 	fdb->tomb++;
-	if (e->port < PSW_MAX_PORTS && psw_l2_port_macs[e->port] > 0)
+	if (!e->is_static && e->port < PSW_MAX_PORTS && psw_l2_port_macs[e->port] > 0)
 		psw_l2_port_macs[e->port]--;
 	psw_retire(e, free);
 }
@@ -397,6 +397,8 @@ psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 	i = find_slot(fdb, key);
 	if (i >= 0) {
 		e = fdb->slot[i].e;
+		if (e->is_static)
+			return 0;   /* configured: learning never moves it */
 		if (e->port == port) {
 			e->seen = now_s;
 			return 0;
@@ -429,6 +431,43 @@ psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 	table_put(fdb, e);
 	psw_l2_port_macs[port]++;
 	return 1;
+}
+
+int
+psw_l2_fdb_add_static(uint16_t net, const struct rte_ether_addr *mac, uint16_t port)
+{
+	uint64_t key = psw_l2_key(net, mac);
+	struct psw_fdb_entry *e;
+	int64_t i;
+	int rc;
+
+	if (net == PSW_L2_NET_NONE || net >= PSW_L2_MAX_NETS || !nets[net].used ||
+	    port >= PSW_MAX_PORTS || psw_l2_port_net[port] != net ||
+	    !rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac) || fdb == NULL)
+		return -EINVAL;
+	i = find_slot(fdb, key);
+	if (i >= 0) {
+		e = fdb->slot[i].e;
+		if (!e->is_static && psw_l2_port_macs[e->port] > 0)
+			psw_l2_port_macs[e->port]--;
+		e->is_static = 1;
+		__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
+		psw_generation_bump();
+		return 0;
+	}
+	rc = reserve_one();
+	if (rc < 0)
+		return rc;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	e->key = key;
+	e->net = net;
+	e->port = port;
+	e->is_static = 1;
+	e->seen = e->created = psw_l2_now_s();
+	table_put(fdb, e);
+	return 0;
 }
 
 unsigned

@@ -35,7 +35,7 @@ struct psw_fdb_entry {
 	uint64_t key;        /* psw_l2_key(net, mac); immutable */
 	uint16_t port;       /* written by the control thread (relaxed atomic) on a move */
 	uint16_t net;
-	uint8_t is_static;   /* reserved: never aged */
+	uint8_t is_static;   /* configured (fdb.add): never aged, never moved by learning */
 	uint8_t pad[3];
 	uint64_t seen;       /* coarse seconds (psw_l2_now_s); PMDs store it when it changes */
 	uint64_t created;
@@ -93,6 +93,9 @@ void psw_l2_port_leave(uint16_t port);
 /* FDB writes (l2.c; the learn ring calls these). now_s = psw_l2_now_s(). */
 int psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 		     uint64_t now_s);
+/* A configured entry for mac in net at port (which must be in net): never aged, not
+ * counted against the port's limit, not moved by learning. 0 or -EINVAL/-ENOMEM. */
+int psw_l2_fdb_add_static(uint16_t net, const struct rte_ether_addr *mac, uint16_t port);
 /* Remove entries of network net (0 = all) and, if port != PSW_PORT_NONE, of that port
  * only. Returns how many. */
 unsigned psw_l2_fdb_flush(uint16_t net, uint16_t port);

@@ -212,12 +212,16 @@ l2_result_valid(const struct psw_flow_result *r, const struct psw_flow_key *k, u
 static inline void
 normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16_t in_port,
        const struct psw_flow_result *rr, const struct psw_flow_key *k, uint32_t hash,
-       uint64_t gen)
+       uint64_t gen, bool cached)
 {
 	struct psw_l2_decision d;
 
 	psw_l2_decide_rcu(in_port, &k->dl_src, &k->dl_dst, &d);
-	if (d.verdict == PSW_L2_UNICAST && d.src_state == PSW_L2_SRC_KNOWN) {
+	if (unlikely(d.verdict != PSW_L2_UNICAST || d.src_state != PSW_L2_SRC_KNOWN)) {
+		/* Not a decision to keep: cache the rule, decide again next time. */
+		if (!cached)
+			psw_flow_cache_insert(ctx->cache, k, hash, gen, rr);
+	} else {
 		struct psw_flow_result *r = &ctx->pool[ctx->pool_next++ & ctx->pool_mask];
 
 		r->rule = rr->rule;
@@ -269,26 +273,39 @@ burst(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, uint16_t in_port,
 	struct psw_flow_key keys[PSW_BURST];
 	uint32_t hashes[PSW_BURST];
 	const struct psw_flow_result *res[PSW_BURST];
+	bool hit[PSW_BURST];
 	struct count_run run = {0};
 	/* Generation first, then the table (flow_cache.h). */
 	uint64_t gen = __atomic_load_n(&psw_generation, __ATOMIC_ACQUIRE);
 	const struct psw_classifier *cls = __atomic_load_n(&psw_flow_cls, __ATOMIC_ACQUIRE);
-	uint16_t i;
+	uint16_t i, hits;
 
 	ctx->now_s = pmd->now / tsc_hz;
 	psw_parse_burst(pkts, n, in_port, keys, hashes);
-	if (psw_flow_cache_lookup_burst(ctx->cache, keys, hashes, n, gen, res) < n) {
+	hits = psw_flow_cache_lookup_burst(ctx->cache, keys, hashes, n, gen, res);
+	if (hits < n) {
+		const struct psw_rule *rules[PSW_BURST];
+
+		/* All missed (many flows): the classifier's burst lookup on the keys as they
+		 * are; else one lookup per miss. */
+		if (hits == 0 && cls != NULL)
+			psw_classifier_lookup_burst(cls, keys, n, rules);
 		for (i = 0; i < n; i++) {
 			const struct psw_rule *rule;
 
+			hit[i] = res[i] != NULL;
 			if (res[i] || (keys[i].flags & PSW_KEY_F_BAD) || cls == NULL)
 				continue;
-			rule = psw_classifier_lookup(cls, &keys[i]);
+			rule = hits == 0 ? rules[i] : psw_classifier_lookup(cls, &keys[i]);
 			if (rule == NULL)
 				continue;
 			res[i] = rule->owner;
-			psw_flow_cache_insert(ctx->cache, &keys[i], hashes[i], gen, res[i]);
+			/* NORMAL inserts its own result (the decision, or the rule's). */
+			if (res[i]->kind != PSW_RES_NORMAL)
+				psw_flow_cache_insert(ctx->cache, &keys[i], hashes[i], gen, res[i]);
 		}
+	} else {
+		memset(hit, 1, sizeof(hit[0]) * n);
 	}
 
 	for (i = 0; i < n; i++) {
@@ -319,10 +336,10 @@ burst(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, uint16_t in_port,
 				psw_txq_enqueue(pmd, r->out_port, m, in_port);
 				break;
 			}
-			normal(pmd, ctx, m, in_port, r->rule_res, &keys[i], hashes[i], gen);
+			normal(pmd, ctx, m, in_port, r->rule_res, &keys[i], hashes[i], gen, false);
 			break;
 		case PSW_RES_NORMAL:
-			normal(pmd, ctx, m, in_port, r, &keys[i], hashes[i], gen);
+			normal(pmd, ctx, m, in_port, r, &keys[i], hashes[i], gen, hit[i]);
 			break;
 		case PSW_RES_OUTPUT:
 			if (unlikely(r->out_port == in_port))

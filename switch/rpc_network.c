@@ -4,6 +4,7 @@
  *   network.add {"name"}            network.del {"name"}      network.list {}
  *   network.join {"port","network"} network.leave {"port"}
  *   fdb.list {"network"?}           fdb.flush {"network"?, "port"?}
+ *   fdb.add {"network","mac","port"}: a static entry (never aged, not moved by learning)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -171,10 +172,11 @@ list_one(const struct psw_fdb_entry *e, void *arg)
 
 	for (int b = 0; b < 6; b++)
 		mac.addr_bytes[b] = (uint8_t)(e->key >> (40 - 8 * b));
-	json_array_append_new(c->arr, json_pack("{ss ss ss sI}",
+	json_array_append_new(c->arr, json_pack("{ss ss ss sI sb}",
 		"network", psw_l2_network_name(e->net), "mac", psw_rpc_mac_str(&mac, m),
 		"port", psw_rpc_port_name(e->port, port),
-		"age_s", (json_int_t)(c->now > seen ? c->now - seen : 0)));
+		"age_s", (json_int_t)(c->now > seen ? c->now - seen : 0),
+		"static", e->is_static));
 	return 0;
 }
 
@@ -198,6 +200,41 @@ rpc_fdb_list(json_t *params, struct psw_rpc_error *err)
 	c.now = psw_l2_now_s();
 	psw_l2_fdb_foreach(net, list_one, &c);
 	return json_pack("{so}", "entries", c.arr);
+}
+
+static json_t *
+rpc_fdb_add(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"network", PSW_T_STRING, true},
+		{"mac", PSW_T_STRING, true},
+		{"port", PSW_T_STRING, true},
+		{NULL},
+	};
+	const char *s;
+	const struct psw_port *p;
+	struct rte_ether_addr mac;
+	uint16_t net;
+	bool bad;
+
+	if (psw_rpc_check_params(params, spec, err) < 0)
+		return NULL;
+	net = net_param(params, &bad, err);
+	if (bad)
+		return NULL;
+	s = json_string_value(json_object_get(params, "mac"));
+	if (rte_ether_unformat_addr(s, &mac) < 0 || !rte_is_unicast_ether_addr(&mac) ||
+	    rte_is_zero_ether_addr(&mac))
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "mac: '%s' is not a unicast MAC", s);
+	if (!(p = port_param(params, "port", err)))
+		return NULL;
+	if (psw_l2_port_net[p->id] != net)
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "port: '%s' is not in network '%s'",
+				   p->name, psw_l2_network_name(net));
+	if (psw_l2_fdb_add_static(net, &mac, p->id) < 0)
+		return psw_rpc_err(err, PSW_RPC_FAILED, "mac: cannot add (out of memory)");
+	psw_config_changed();
+	return json_object();
 }
 
 static json_t *
@@ -229,6 +266,7 @@ const struct psw_rpc_method psw_rpc_network_methods[] = {
 	{"network.join", rpc_network_join},
 	{"network.leave", rpc_network_leave},
 	{"fdb.list", rpc_fdb_list},
+	{"fdb.add", rpc_fdb_add},
 	{"fdb.flush", rpc_fdb_flush},
 	{NULL, NULL},
 };
