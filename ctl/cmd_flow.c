@@ -223,7 +223,10 @@ flow_del(struct psw_client *c, int argc, char **argv, bool json)
 		params = psw_flow_text_parse(argv[optind], PSW_FT_MATCH, err, sizeof(err));
 		if (!params)
 			return psw_ctl_usage("%s", err);
-		json_object_del(params, "cookie");
+		if (json_object_get(params, "cookie")) {
+			json_decref(params);
+			return psw_ctl_usage("delete by cookie with --cookie C (alone)");
+		}
 		if (strict)
 			json_object_set_new(params, "strict", json_true());
 	}

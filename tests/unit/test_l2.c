@@ -283,6 +283,35 @@ test_decide(void **state)
 	assert_int_equal(d.verdict, PSW_L2_UNICAST);
 }
 
+static void
+test_static(void **state)
+{
+	struct rte_ether_addr a = mac(1), bc;
+	uint16_t n1;
+
+	(void)state;
+	memset(&bc, 0xff, sizeof(bc));
+	n1 = psw_l2_network_add("n1", err, sizeof(err));
+	psw_l2_port_join(1, "n1");
+	psw_l2_port_join(2, "n1");
+	assert_int_equal(psw_l2_fdb_learn(n1, &a, 1, 0), 1);
+	/* A learned entry made static: not counted against the port any more. */
+	assert_int_equal(psw_l2_fdb_add_static(n1, &a, 2), 0);
+	assert_int_equal(psw_l2_port_macs[1], 0);
+	assert_int_equal(psw_l2_fdb_lookup_rcu(n1, &a)->port, 2);
+	/* Learning never moves it, aging never removes it. */
+	assert_int_equal(psw_l2_fdb_learn(n1, &a, 1, 5), 0);
+	assert_int_equal(psw_l2_fdb_lookup_rcu(n1, &a)->port, 2);
+	assert_int_equal(psw_l2_fdb_age(100000, 0), 0);
+	assert_non_null(psw_l2_fdb_lookup_rcu(n1, &a));
+	/* Refused: broadcast, a port outside the network. */
+	assert_int_equal(psw_l2_fdb_add_static(n1, &bc, 2), -EINVAL);
+	assert_int_equal(psw_l2_fdb_add_static(n1, &a, 3), -EINVAL);
+	/* The port leaving takes it away. */
+	psw_l2_port_leave(2);
+	assert_null(psw_l2_fdb_lookup_rcu(n1, &a));
+}
+
 static int
 setup(void **state)
 {
@@ -308,6 +337,7 @@ main(void)
 		cmocka_unit_test_setup(test_age_flush_grow, reset),
 		cmocka_unit_test_setup(test_learn_ring, reset),
 		cmocka_unit_test_setup(test_decide, reset),
+		cmocka_unit_test_setup(test_static, reset),
 	};
 
 	int rc = cmocka_run_group_tests(tests, setup, NULL);
