@@ -1,7 +1,7 @@
 # tests/e2e/cni_lib.sh: helpers for the CNI plugin tests (source after lib.sh). The tests
 # play the container runtime exactly: a clean environment with the CNI_* variables the
 # kubelet's runtime (or Multus) sets, and the network config on stdin.
-CNI=$BUILD/cni/podswitch
+CNI=${CNI:-$BUILD/cni/podswitch}
 CNI_BIN_PATH=$BUILD/cni:/usr/lib/cni
 NSP=pswc$$
 PODS=$T/pods
