@@ -88,8 +88,8 @@ crc64(uint64_t w, uint32_t h)
 #endif
 }
 
-uint32_t
-psw_flow_key_hash(const struct psw_flow_key *k)
+static inline uint32_t
+key_hash(const struct psw_flow_key *k)
 {
 	const uint64_t *w = psw_flow_key_words(k);
 	uint32_t a = 0x9e3779b9, b = 0x7f4a7c15;
@@ -107,6 +107,12 @@ psw_flow_key_hash(const struct psw_flow_key *k)
 	a = crc64(w[1] ^ (w[5] << 32 | w[5] >> 32), a);
 	b = crc64(w[3] ^ (w[7] << 32 | w[7] >> 32), b);
 	return psw_hash_finish(a ^ ((b << 16) | (b >> 16)));
+}
+
+uint32_t
+psw_flow_key_hash(const struct psw_flow_key *k)
+{
+	return key_hash(k);
 }
 
 /* L4 fields at p, `room` bytes available. */
@@ -302,7 +308,7 @@ pkt_hash(const struct rte_mbuf *m, const struct psw_flow_key *k)
 {
 	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 		return m->hash.rss;
-	return psw_flow_key_hash(k);
+	return key_hash(k);
 }
 
 void
@@ -315,8 +321,15 @@ psw_parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 
 	for (i = 0; i + 4 <= n; i += 4) {
-		for (j = i + PREFETCH_AHEAD; j < i + 4 + PREFETCH_AHEAD && j < n; j++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[j], void *));
+		if (likely(i + 4 + PREFETCH_AHEAD <= n)) {
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD + 1], void *));
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD + 2], void *));
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD + 3], void *));
+		} else {
+			for (j = i + PREFETCH_AHEAD; j < n; j++)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[j], void *));
+		}
 		parse_pkt(pkts[i], in_port, &keys[i]);
 		parse_pkt(pkts[i + 1], in_port, &keys[i + 1]);
 		parse_pkt(pkts[i + 2], in_port, &keys[i + 2]);
