@@ -1,0 +1,93 @@
+# benchmarks/p2p_podswitchd.sh: podswitchd p2p scenarios (sourced by run.sh).
+#
+#   net_pcap (infinite_rx=1, the flows' pcap) -> podswitchd, one PMD on lcore 1 -> net_null
+#
+# One podswitchd per flow count, three scenarios on it in turn, changed over the control
+# socket: "normal" (network "bench", rule priority=0,actions=normal: the default config's
+# learning switch; the sink never sends, so its MAC is unknown and every packet is an
+# unknown-unicast flood to the one other port, as in OVS with NORMAL), "in_port" (only the
+# rule in_port=in,actions=output:out) and "static" (no rule; the port's static output).
+
+PSW_PID=
+
+psw_stop() {
+	[ -n "$PSW_PID" ] || return 0
+	kill -TERM "$PSW_PID" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$PSW_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$PSW_PID" 2>/dev/null || true
+	wait "$PSW_PID" 2>/dev/null || true
+	PSW_PID=
+	rm -rf "/var/run/dpdk/pswbench$$"
+}
+
+psw_ctl() { "$BUILD/ctl/podswitchctl" --socket "$T/psw.sock" "$@"; }
+
+# psw_measure SCENARIO FLOWS: warm up, clear, measure, record.
+psw_measure() {
+	local scen=$1 flows=$2 tid t0 t1 r0 r1 js pkts own tx
+	tid=$(thread_of "$PSW_PID" 'worker-1$') || { echo "podswitchd: no PMD thread on lcore 1" >&2; return 1; }
+	sleep "$WARMUP_S"
+	psw_ctl pmd stats --clear >/dev/null
+	psw_ctl stats --clear >/dev/null
+	t0=$(now_ns); r0=$(run_ns "$PSW_PID" "$tid")
+	sleep "$DURATION_S"
+	js=$(psw_ctl --json pmd stats)
+	t1=$(now_ns); r1=$(run_ns "$PSW_PID" "$tid")
+	pkts=$(jq '.pmds[0].packets' <<<"$js")
+	own=$(jq '.pmds[0].cycles_per_packet * 100 | round / 100' <<<"$js")
+	tx=$(psw_ctl --json port show out | jq .stats.tx_packets)
+	# The sink must get what came in: a scenario that drops is not forwarding.
+	local note=""
+	if [ "$pkts" -eq 0 ] || [ "$((tx * 100 / pkts))" -lt 99 ]; then
+		note="only $tx of $pkts packets reached the sink"
+	fi
+	record podswitchd "$scen" "$flows" "$pkts" $((t1 - t0)) "$own" $((r1 - r0)) "$note"
+	profile "podswitchd-$scen-$flows" "$PSW_PID" "$tid"
+}
+
+# bench_podswitchd FLOWS PCAP PACKETS_IN_PCAP
+bench_podswitchd() {
+	local flows=$1 pcap=$2 npkts=$3
+	local mbufs=$((npkts + 32768))
+	local mem=$((256 + mbufs * 3 / 1024))
+
+	rm -rf "$T/psw-state"
+	cat >"$T/psw.json" <<JSON
+{
+  "eal": {"lcores": "0,1", "main_lcore": 0, "memory_mb": $mem, "file_prefix": "pswbench$$",
+          "args": ["--no-pci", "--in-memory"]},
+  "pmd_cpus": [1],
+  "pmd_idle_sleep_us": 0,
+  "mbufs": $mbufs,
+  "control_socket": "$T/psw.sock",
+  "state_dir": "$T/psw-state",
+  "socket_dir": "$T/psw-sockets",
+  "networks": [{"name": "bench"}],
+  "ports": [
+    {"name": "in",  "type": "dpdk", "devargs": "net_pcap0,rx_pcap=$pcap,infinite_rx=1", "network": "bench"},
+    {"name": "out", "type": "dpdk", "devargs": "net_null0,no-rx=1", "network": "bench"}
+  ],
+  "flows": ["priority=0,actions=normal"]
+}
+JSON
+	"$BUILD/switch/podswitchd" --config "$T/psw.json" >"$T/podswitchd-$flows.log" 2>&1 &
+	PSW_PID=$!
+	if ! wait_for 60 psw_ctl info >/dev/null 2>&1; then
+		echo "podswitchd did not start:" >&2
+		tail -20 "$T/podswitchd-$flows.log" >&2
+		psw_stop
+		return 1
+	fi
+
+	psw_measure normal "$flows"
+
+	psw_ctl flow clear >/dev/null
+	psw_ctl flow add "in_port=in,actions=output:out" >/dev/null
+	psw_measure in_port "$flows"
+
+	psw_ctl flow clear >/dev/null
+	psw_ctl port set in --output out >/dev/null
+	psw_measure static "$flows"
+
+	psw_stop
+}
