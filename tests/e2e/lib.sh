@@ -24,7 +24,7 @@ _cleanup() {
 	if [ $rc -ne 0 ] && [ -f "$T/podswitchd.log" ]; then
 		echo "--- podswitchd.log (last 30 lines)"; tail -30 "$T/podswitchd.log"
 	fi
-	rm -rf "$T" "/var/run/dpdk/$PREFIX"
+	[ -n "${KEEP:-}" ] || rm -rf "$T" "/var/run/dpdk/$PREFIX"
 	exit $rc
 }
 trap _cleanup EXIT
@@ -78,11 +78,14 @@ stop_switch() {
 # jq on a podswitchctl --json reply: jget '.stats.rx_packets' port show in
 jget() { local q=$1; shift; ctlj "$@" | jq -r "$q"; }
 
-# wait_until SECONDS CMD...: retry CMD until it succeeds.
+# wait_until SECONDS 'CONDITION': retry until the shell condition holds. Give it ONE
+# single-quoted string, so that a $(...) inside is evaluated on every try:
+#   wait_until 10 '[ "$(jget .stats.tx_packets port show out)" = 100 ]'
+# (several arguments run as one command, evaluated once per try as well).
 wait_until() {
 	local t=$1; shift
 	local end=$((SECONDS + t))
-	until "$@"; do
+	until if [ $# -eq 1 ]; then eval "$1"; else "$@"; fi; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.2
 	done

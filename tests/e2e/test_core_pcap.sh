@@ -17,7 +17,7 @@ write_config "$T/sw.json" '"ports": [
 start_switch "$T/sw.json"
 
 # 1. The pcap goes through, every packet counted.
-wait_until 20 test "$(jget .stats.tx_packets port show out)" = $N || fail "out sent $(jget .stats.tx_packets port show out) of $N"
+wait_until 20 '[ "$(jget .stats.tx_packets port show out)" = $N ]' || fail "out sent $(jget .stats.tx_packets port show out) of $N"
 [ "$(jget .stats.rx_packets port show in)" = $N ] || fail "in rx counter"
 [ "$(jget .stats.drops port show in)" = 0 ] || fail "drops on in"
 ok "pcap forwarded: $N packets in, $N out"
@@ -31,7 +31,7 @@ ok "second instance refused (socket, file prefix)"
 
 # 3. Runtime add and remove while src -> sink flows.
 sink0=$(jget .stats.tx_packets port show sink)
-wait_until 10 test "$(jget .stats.tx_packets port show sink)" -gt "$sink0" || fail "src->sink not flowing"
+wait_until 10 '[ "$(jget .stats.tx_packets port show sink)" -gt "$sink0" ]' || fail "src->sink not flowing"
 ctl port add in3 --devargs "net_pcap3,rx_pcap=$T/in.pcap" >/dev/null
 ctl port add out3 --devargs "net_pcap4,tx_pcap=$T/out3.pcap" >/dev/null
 ctl port add in4 --devargs "net_ring0" >/dev/null
@@ -39,17 +39,17 @@ ctl port list | grep -q out3 || fail "port list misses out3"
 ctl port del in4 >/dev/null
 ctl port list | grep -q in4 && fail "in4 still listed after del"
 # in3 had no output while it read its pcap: every packet is a counted no_output drop.
-wait_until 10 test "$(jget .stats.drops_by_reason.no_output port show in3)" = $N || fail "in3 no_output drops: $(jget .stats port show in3)"
+wait_until 10 '[ "$(jget .stats.drops_by_reason.no_output port show in3)" = $N ]' || fail "in3 no_output drops: $(jget .stats port show in3)"
 ctl port del in3 >/dev/null
 ctl port add in3 --devargs "net_pcap3,rx_pcap=$T/in.pcap" --output out3 >/dev/null
-wait_until 10 test "$(jget .stats.tx_packets port show out3)" = $N || fail "out3 sent $(jget .stats.tx_packets port show out3)"
+wait_until 10 '[ "$(jget .stats.tx_packets port show out3)" = $N ]' || fail "out3 sent $(jget .stats.tx_packets port show out3)"
 ctl port del in3 >/dev/null
 ctl port del out3 >/dev/null    # closes out3.pcap
 pcap same "$T/in.pcap" "$T/out3.pcap" >/dev/null || fail "runtime port pair changed packets"
 s1=$(jget .stats.tx_packets port show sink)
 sleep 0.5
 s2=$(jget .stats.tx_packets port show sink)
-[ "$s2" -gt "$s1" ] || fail "src->sink stopped after port changes"
+[ "$s2" -gt "$s1" ] || fail "src->sink stopped after port changes: $s1 -> $s2; src $(ctlj port show src | jq -c .stats); pmd $(ctlj pmd stats | jq -c .pmds[0])"
 [ "$(jget .stats.drops port show src)" = 0 ] || fail "src dropped packets during port changes: $(jget .stats port show src)"
 ok "ports added and removed at runtime; other traffic kept flowing without drops"
 

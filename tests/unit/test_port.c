@@ -197,6 +197,17 @@ setup(void **state)
 	return mp == NULL ? -1 : 0;
 }
 
+static int
+teardown(void **state)
+{
+	(void)state;
+	psw_pmd_fini();
+	psw_port_fini();
+	psw_rcu_fini();
+	rte_eal_cleanup();
+	return 0;
+}
+
 int
 main(void)
 {
@@ -207,5 +218,5 @@ main(void)
 		cmocka_unit_test(test_forward_and_count),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
