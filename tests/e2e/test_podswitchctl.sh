@@ -23,13 +23,19 @@ for cmd in "port add NAME --devargs" "port del NAME" "port set NAME" "port list"
 	   "stats \[--clear\] \[PORT\]" "pmd stats" "info"; do
 	grep -q "^  $cmd" "$T/out" || fail "--help does not list '$cmd'"
 done
+# ... and so does the man page (a command added without its man page entry fails here).
+grep -E '^  [a-z]' "$T/out" | awk '{ if ($2 ~ /^[a-z]+$/) print $1 " " $2; else print $1 }' >"$T/cmds"
+[ "$(wc -l <"$T/cmds")" -ge 8 ] || fail "--help lists too few commands: $(cat "$T/cmds")"
+while read -r cmd; do
+	grep -qF "$cmd" "$SRC/ctl/podswitchctl.1" || fail "podswitchctl(1) does not document '$cmd'"
+done <"$T/cmds"
 expect 0 "$PODSWITCHCTL" --version
 ver=$(jget .version info)
 grep -qx "podswitchctl $ver" "$T/out" || fail "--version says '$(cat "$T/out")', switch says $ver"
 expect 0 "$PODSWITCHCTL" port add --help
 grep -q "^usage: podswitchctl port add NAME" "$T/out" || fail "port add --help: $(cat "$T/out")"
 expect 2 "$PODSWITCHCTL"
-ok "--help lists every command, --version matches the switch"
+ok "--help and podswitchctl(1) list every command, --version matches the switch"
 
 # Where the socket comes from: --socket over $PODSWITCH_SOCKET over the default.
 expect 1 "$PODSWITCHCTL" --socket "$T/none.sock" info
