@@ -104,11 +104,85 @@ commit(struct psw_flow_entry **list, unsigned n, unsigned cap,
 	return 0;
 }
 
+static uint64_t
+match_hash(const struct psw_flow_entry *e)
+{
+	const uint64_t *k = psw_flow_key_words(&e->rule.match.key);
+	const uint64_t *m = psw_flow_key_words(&e->rule.match.mask);
+	uint64_t h = 0xcbf29ce484222325ull ^ e->rule.priority;
+
+	for (unsigned i = 0; i < PSW_FLOW_KEY_WORDS; i++) {
+		h = (h ^ k[i]) * 0x100000001b3ull;
+		h = (h ^ m[i]) * 0x100000001b3ull;
+	}
+	return h ^ (h >> 29);
+}
+
+static bool
+same_rule(const struct psw_flow_entry *a, const struct psw_flow_entry *b)
+{
+	return a->rule.priority == b->rule.priority &&
+	       !memcmp(&a->rule.match, &b->rule.match, sizeof(a->rule.match));
+}
+
+/* As in OpenFlow, a rule with the same match and priority as an earlier one replaces it.
+ * Moves the replaced entries of list[0..*n) to gone[] (*n_gone) and compacts list.
+ * -ENOMEM leaves list as it was. */
+static int
+drop_replaced(struct psw_flow_entry **list, unsigned *n, struct psw_flow_entry ***gone,
+	      unsigned *n_gone)
+{
+	unsigned slots = 16, k = 0, ng = 0;
+	uint32_t *tab;
+	bool *dead;
+
+	while (slots < *n * 2)
+		slots *= 2;
+	tab = malloc(sizeof(*tab) * slots);
+	dead = calloc(*n ? *n : 1, sizeof(*dead));
+	*gone = NULL;
+	*n_gone = 0;
+	if (!tab || !dead) {
+		free(tab);
+		free(dead);
+		return -ENOMEM;
+	}
+	memset(tab, 0xff, sizeof(*tab) * slots);
+	for (unsigned i = 0; i < *n; i++) {
+		uint32_t h = (uint32_t)match_hash(list[i]) & (slots - 1);
+
+		while (tab[h] != UINT32_MAX && !same_rule(list[tab[h]], list[i]))
+			h = (h + 1) & (slots - 1);
+		if (tab[h] != UINT32_MAX) {
+			dead[tab[h]] = true;
+			ng++;
+		}
+		tab[h] = i;
+	}
+	free(tab);
+	if (ng) {
+		*gone = malloc(sizeof(**gone) * ng);
+		if (*gone == NULL) {
+			free(dead);
+			return -ENOMEM;
+		}
+		for (unsigned i = 0; i < *n; i++) {
+			if (dead[i])
+				(*gone)[(*n_gone)++] = list[i];
+			else
+				list[k++] = list[i];
+		}
+		*n = k;
+	}
+	free(dead);
+	return 0;
+}
+
 int
 psw_flow_table_add(struct psw_flow_entry **entries, unsigned n, char *err, size_t errlen)
 {
-	struct psw_flow_entry **list;
-	unsigned cap = cap_rules, i;
+	struct psw_flow_entry **list, **gone = NULL;
+	unsigned cap = cap_rules, i, total, n_gone = 0;
 	int rc;
 
 	if (n == 0)
@@ -142,7 +216,11 @@ psw_flow_table_add(struct psw_flow_entry **entries, unsigned n, char *err, size_
 		psw_actions_result_init(&e->res, &e->rule);
 		list[n_rules + i] = e;
 	}
-	rc = commit(list, n_rules + n, cap, NULL, 0);
+	total = n_rules + n;
+	rc = drop_replaced(list, &total, &gone, &n_gone);
+	if (rc == 0)
+		rc = commit(list, total, cap, gone, n_gone);
+	free(gone);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot build the classifier: %s", strerror(-rc));
 		goto fail;

@@ -38,7 +38,9 @@ struct psw_flow_entry *psw_flow_entry_new(void);
 void psw_flow_entry_free(struct psw_flow_entry *e);
 
 /* Adds entries[0..n) all or none; takes them over on success (ids written back),
- * leaves them to the caller on failure. 0 or -errno with a message. */
+ * leaves them to the caller on failure. 0 or -errno with a message. As in OpenFlow, a
+ * rule with the same match and priority as an existing one (or an earlier one of the
+ * same batch) replaces it; its counters start from zero. */
 int psw_flow_table_add(struct psw_flow_entry **entries, unsigned n, char *err, size_t errlen);
 
 /* Deletions; each returns the number of rules removed (0 is not an error).

@@ -233,6 +233,15 @@ test_add_list_canonical(void **state)
 		assert_non_null(strstr(e, "unknown port 'zz'"));
 	}
 	assert_int_equal(n_flows(), 5);
+	/* Same match and priority: replaced (OpenFlow add), also within one bulk request. */
+	call_ok("flow.add", "{\"rules\":[\"priority=1,udp,tp_dst=53,actions=output:o1\","
+		"\"priority=1,udp,tp_dst=53,actions=output:o2\",\"priority=2,udp,tp_dst=53,actions=drop\"]}");
+	assert_int_equal(n_flows(), 6);
+	r = flows();
+	f = json_object_get(r, "flows");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
+		json_array_get(f, 4), "actions"), 0), "port")), "o2");
+	json_decref(r);
 	call_ok("flow.clear", "{}");
 	assert_int_equal(n_flows(), 0);
 }
