@@ -123,7 +123,7 @@ network_list(struct psw_client *c, int argc, char **argv, bool json)
 static int
 fdb_list(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"NETWORK", "MAC", "PORT", "AGE"};
+	static const char *const hdr[] = {"NETWORK", "MAC", "PORT", "TYPE", "AGE"};
 	json_t *params = json_object(), *r, *e;
 	struct psw_table *t;
 	size_t i;
@@ -146,14 +146,15 @@ fdb_list(struct psw_client *c, int argc, char **argv, bool json)
 		json_decref(r);
 		return 0;
 	}
-	t = psw_table_new(4, hdr);
+	t = psw_table_new(5, hdr);
 	json_array_foreach(json_object_get(r, "entries"), i, e) {
-		char b[4][256];
-		const char *cells[4] = {
+		char b[5][256];
+		const char *cells[5] = {
 			psw_ctl_str(json_object_get(e, "network"), b[0], sizeof(b[0])),
 			psw_ctl_str(json_object_get(e, "mac"), b[1], sizeof(b[1])),
 			psw_ctl_str(json_object_get(e, "port"), b[2], sizeof(b[2])),
-			psw_ctl_str(json_object_get(e, "age_s"), b[3], sizeof(b[3])),
+			json_is_true(json_object_get(e, "static")) ? "static" : "learned",
+			psw_ctl_str(json_object_get(e, "age_s"), b[4], sizeof(b[4])),
 		};
 		psw_table_row(t, cells);
 	}
