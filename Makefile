@@ -11,13 +11,22 @@ APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	iproute2 iputils-ping iperf3 tcpdump jq python3 python3-scapy \
 	containernetworking-plugins procps psmisc
 
-.PHONY: all deps hugepages build test demo install clean benchmark
+# Only `make benchmark` needs these: the side-by-side peers and the profiler.
+BENCH_PKGS = openvswitch-switch-dpdk linux-perf
+
+.PHONY: all deps bench-deps hugepages build test demo install clean benchmark
 
 all: build
 
 # Install only what is missing, so a second run is quick and offline.
 deps:
-	@missing=""; for p in $(APT_PKGS); do \
+	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PKGS)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(BENCH_PKGS)"
+
+apt-install:
+	@missing=""; for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -45,7 +54,7 @@ test: deps hugepages build
 demo: deps hugepages build
 	tools/demo.sh $(BUILD)
 
-benchmark: deps hugepages build
+benchmark: deps bench-deps hugepages build
 	benchmarks/run.sh $(BUILD)
 
 install: build
