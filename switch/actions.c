@@ -59,9 +59,9 @@ copy_pkt(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint
 	return c;
 }
 
-static void
-flood(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16_t in_port,
-      uint16_t net)
+void
+psw_actions_flood(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m,
+		  uint16_t in_port, uint16_t net)
 {
 	const struct psw_l2_members *mem = __atomic_load_n(&psw_l2_members[net], __ATOMIC_ACQUIRE);
 	int last = -1;
@@ -115,7 +115,7 @@ psw_actions_normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbu
 		psw_txq_enqueue(pmd, d->out_port, m, in_port);
 		break;
 	case PSW_L2_FLOOD:
-		flood(pmd, ctx, m, in_port, d->net);
+		psw_actions_flood(pmd, ctx, m, in_port, d->net);
 		break;
 	default:
 		psw_pmd_drop(pmd, m, in_port, d->drop_reason);

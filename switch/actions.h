@@ -6,10 +6,12 @@
  *
  * A rule's result is computed once by the control thread when the rule is added
  * (psw_actions_result_init) and lives next to the rule (rule->owner points to it). For
- * rules whose only action is NORMAL, a PMD may also cache the L2 decision for one
- * (in_port, source, destination): such results live in a per-PMD pool, are recycled
+ * rules whose only action is NORMAL, a PMD may also cache the L2 decision (a known
+ * unicast port, or a flood) for one (in_port, source, destination) when the source is
+ * known on the input port: such results live in a per-PMD pool, are recycled
  * round-robin, and carry what they were made for, so a recycled slot is detected and
- * treated as a miss of the L2 step.
+ * treated as a miss of the L2 step. Every FDB change bumps the generation (l2.h), so a
+ * cached decision never outlives the table it was made from.
  */
 #ifndef PSW_ACTIONS_H
 #define PSW_ACTIONS_H
@@ -26,7 +28,8 @@ enum psw_result_kind {
 	PSW_RES_OUTPUT = 1,    /* a single output action: out_port */
 	PSW_RES_DROP,          /* the action drop */
 	PSW_RES_NORMAL,        /* the single action normal: an L2 decision per packet */
-	PSW_RES_L2,            /* normal, resolved to out_port for (in_port, src, dst, hash) */
+	PSW_RES_L2,            /* normal, resolved for (in_port, src, dst, hash): out_port, or
+				* PSW_PORT_NONE for a flood to the other ports of net */
 	PSW_RES_ACTIONS,       /* anything else: run the rule's action list */
 };
 
@@ -34,6 +37,7 @@ struct psw_flow_result {
 	const struct psw_rule *rule;
 	uint8_t kind;          /* enum psw_result_kind */
 	uint16_t out_port;     /* OUTPUT, L2 */
+	uint16_t net;          /* L2: the network of a flood */
 	/* PSW_RES_L2: what the decision was made for. */
 	uint16_t in_port;
 	uint32_t hash;
@@ -59,6 +63,10 @@ struct psw_flow_ctx {
 
 /* Control thread: classify rule's actions into res (rule->owner should point to res). */
 void psw_actions_result_init(struct psw_flow_result *res, const struct psw_rule *rule);
+
+/* PMD: flood m (consumed) to the members of net other than in_port. */
+void psw_actions_flood(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m,
+		       uint16_t in_port, uint16_t net);
 
 /* PMD: NORMAL for m (consumed) with decision d made for it; learns and refreshes. */
 void psw_actions_normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m,

@@ -52,6 +52,7 @@ static unsigned aging_s = PSW_L2_DEFAULT_AGING_S;
 static uint32_t age_cursor;
 static struct net nets[PSW_L2_MAX_NETS];
 static uint64_t tsc_hz;
+bool psw_l2_batch_learn;
 
 uint64_t
 psw_l2_now_s(void)
@@ -430,6 +431,8 @@ psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 	e->seen = e->created = now_s;
 	table_put(fdb, e);
 	psw_l2_port_macs[port]++;
+	if (!psw_l2_batch_learn)
+		psw_generation_bump();
 	return 1;
 }
 

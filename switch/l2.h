@@ -11,9 +11,9 @@
  * (psw_l2_learn_drain). A PMD writes one shared field: an entry's last-seen second, only
  * when the second changes.
  *
- * Generations: a move or removal of an entry bumps psw_generation, so cached L2
- * decisions (pipeline.c) become misses; learning a new MAC does not (unknown destinations
- * are flooded and never cached).
+ * Generations: every change of the FDB (a new MAC, a move, a removal) bumps
+ * psw_generation, so cached L2 decisions (pipeline.c), floods included, become misses.
+ * New MACs applied from the learn ring bump it once per drain, not once per MAC.
  */
 #ifndef PSW_L2_H
 #define PSW_L2_H
@@ -90,7 +90,11 @@ uint16_t psw_l2_network_next(uint16_t after);
 int psw_l2_port_join(uint16_t port, const char *network);
 void psw_l2_port_leave(uint16_t port);
 
-/* FDB writes (l2.c; the learn ring calls these). now_s = psw_l2_now_s(). */
+/* FDB writes (l2.c; the learn ring calls these). now_s = psw_l2_now_s(). Returns 1 for
+ * a new entry, 2 for a move, 0 for a refresh; -ENOSPC at the port's limit, -EINVAL for a
+ * stale or bad event. Bumps the generation on every change, except for new entries while
+ * psw_l2_batch_learn is set (the drain bumps once for the batch). */
+extern bool psw_l2_batch_learn;
 int psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 		     uint64_t now_s);
 /* A configured entry for mac in net at port (which must be in net): never aged, not

@@ -15,6 +15,7 @@
 #include <rte_ring_elem.h>
 
 #include "l2.h"
+#include "rcu.h"
 
 #define RING_SIZE     8192      /* events; a full ring loses events (counted), not packets */
 #define DRAIN_MAX     2048      /* events applied per drain call, to bound its latency */
@@ -81,6 +82,7 @@ psw_l2_learn_drain(void)
 	struct learn_ev ev[DRAIN_BURST];
 	uint64_t now_s = psw_l2_now_s();
 	unsigned n, total = 0;
+	bool learned = false;
 
 	while (ring && total < DRAIN_MAX &&
 	       (n = rte_ring_sc_dequeue_burst_elem(ring, ev, sizeof(ev[0]), DRAIN_BURST,
@@ -91,10 +93,15 @@ psw_l2_learn_drain(void)
 
 			for (int b = 0; b < 6; b++)
 				mac.addr_bytes[b] = (uint8_t)(ev[i].key >> (40 - 8 * b));
-			psw_l2_fdb_learn(net, &mac, ev[i].port, now_s);
+			psw_l2_batch_learn = true;
+			learned |= psw_l2_fdb_learn(net, &mac, ev[i].port, now_s) == 1;
+			psw_l2_batch_learn = false;
 		}
 		total += n;
 	}
+	/* New MACs change what a flood means: one bump makes every cached decision stale. */
+	if (learned)
+		psw_generation_bump();
 	if (now_s != last_age_s) {
 		last_age_s = now_s;
 		psw_l2_fdb_age(now_s, 0);

@@ -5,10 +5,12 @@
  * Staged over the burst: parse every packet, look the whole burst up in the PMD's
  * exact-match cache, send the misses to the classifier (and cache the rule's result),
  * then act on every packet. A rule whose only action is NORMAL makes an L2 decision per
- * packet; when that decision is a known unicast destination from a known source, the
- * decision itself is cached for the flow (a per-PMD result pool, see actions.h), so a
- * steady flow costs one cache lookup. Floods are never cached: they are decided again
- * per packet, so a destination learned meanwhile is used at once.
+ * packet; when the source is known on the input port, the decision itself (a known
+ * unicast port or a flood) is cached for the flow (a per-PMD result pool, see
+ * actions.h), so a steady flow costs one cache lookup. That floods can be cached is a
+ * change from DESIGN.md: every FDB change, including learning a new MAC, bumps the
+ * generation (batched per drain of the learn ring), so a destination learned meanwhile
+ * makes the cached flood stale and the next packet goes to the learned port.
  *
  * Generation: read once per burst, before the table pointers (flow_cache.h's rule), and
  * every result is cached with it; any table change bumps it and every cached result goes
@@ -208,7 +210,9 @@ l2_result_valid(const struct psw_flow_result *r, const struct psw_flow_key *k, u
 	       rte_is_same_ether_addr(&r->dst, &k->dl_dst);
 }
 
-/* NORMAL for one packet; caches a known-unicast decision for the flow. */
+/* NORMAL for one packet; caches the decision for the flow when the source is known on
+ * this port (a known unicast or a flood: either is exact until the FDB changes, and
+ * every FDB change bumps the generation). */
 static inline void
 normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16_t in_port,
        const struct psw_flow_result *rr, const struct psw_flow_key *k, uint32_t hash,
@@ -217,7 +221,7 @@ normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16
 	struct psw_l2_decision d;
 
 	psw_l2_decide_rcu(in_port, &k->dl_src, &k->dl_dst, &d);
-	if (unlikely(d.verdict != PSW_L2_UNICAST || d.src_state != PSW_L2_SRC_KNOWN)) {
+	if (unlikely(d.src_state != PSW_L2_SRC_KNOWN || d.verdict == PSW_L2_DROP)) {
 		/* Not a decision to keep: cache the rule, decide again next time. */
 		if (!cached)
 			psw_flow_cache_insert(ctx->cache, k, hash, gen, rr);
@@ -226,7 +230,8 @@ normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16
 
 		r->rule = rr->rule;
 		r->kind = PSW_RES_L2;
-		r->out_port = d.out_port;
+		r->out_port = d.verdict == PSW_L2_UNICAST ? d.out_port : PSW_PORT_NONE;
+		r->net = d.net;
 		r->in_port = in_port;
 		r->hash = hash;
 		r->src = k->dl_src;
@@ -333,7 +338,10 @@ burst(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, uint16_t in_port,
 				if (unlikely(e->seen != ctx->now_s))
 					__atomic_store_n(&e->seen, ctx->now_s, __ATOMIC_RELAXED);
 				ctx->l2_cached++;
-				psw_txq_enqueue(pmd, r->out_port, m, in_port);
+				if (likely(r->out_port != PSW_PORT_NONE))
+					psw_txq_enqueue(pmd, r->out_port, m, in_port);
+				else
+					psw_actions_flood(pmd, ctx, m, in_port, r->net);
 				break;
 			}
 			normal(pmd, ctx, m, in_port, r->rule_res, &keys[i], hashes[i], gen, false);

@@ -440,6 +440,21 @@ test_pipeline_normal(void **state)
 	send_burst(p_in, 4, 0x0a000002, MAC_A, MAC_B);
 	assert_int_equal(drain(p_o2), 4);
 	assert_int_equal(drain(p_o1), 0);
+	/* A flood from a known source is cached too, and a destination learned meanwhile
+	 * takes over at the next packet (learning bumps the generation). */
+	psw_pipeline_read_stats(psw_pmds[0], &st0);
+	send_burst(p_in, 8, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
+	send_burst(p_in, 8, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
+	assert_int_equal(drain(p_o1), 16);
+	assert_int_equal(drain(p_o2), 16);
+	psw_pipeline_read_stats(psw_pmds[0], &st);
+	assert_true(st.l2_cached - st0.l2_cached >= 6);
+	send_burst(p_o2, 1, 0x0a000001, "02:00:00:00:00:0c", MAC_A);
+	assert_int_equal(drain(p_in), 1);
+	psw_l2_learn_drain();
+	send_burst(p_in, 8, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
+	assert_int_equal(drain(p_o2), 8);
+	assert_int_equal(drain(p_o1), 0);
 	/* A port in no network: NO_NETWORK. */
 	send_burst(p_o3, 2, 0x0a000002, MAC_A, MAC_B);
 	assert_int_equal(drops(p_o3, PSW_DROP_NO_NETWORK), 2);
