@@ -299,14 +299,14 @@ parse_action(json_t *actions, char *item, char *err, size_t errlen)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(item, "drop") || !strcmp(item, "normal") || !strcmp(item, "strip_vlan") ||
-	    !strcmp(item, "pop_vlan")) {
+	    !strcmp(item, "pop_vlan") || !strcmp(item, "decap_vxlan")) {
 		if (arg)
 			return fail(err, errlen, "action '%s' takes no argument", item);
 		return add_action(actions, !strcmp(item, "strip_vlan") ? "pop_vlan" : item,
 				  NULL, NULL, err, errlen);
 	}
 	if (strcmp(item, "output") && strcmp(item, "mod_dl_src") && strcmp(item, "mod_dl_dst") &&
-	    strcmp(item, "push_vlan") && strcmp(item, "mod_vlan_vid"))
+	    strcmp(item, "push_vlan") && strcmp(item, "mod_vlan_vid") && strcmp(item, "encap_vxlan"))
 		return fail(err, errlen, "unknown action '%s'", item);
 	if (!arg || !*arg)
 		return fail(err, errlen, "action '%s' needs an argument (%s:...)", item, item);
@@ -327,6 +327,26 @@ parse_action(json_t *actions, char *item, char *err, size_t errlen)
 				    item, arg);
 		return add_action(actions, "push_vlan", "vid", json_integer((json_int_t)v),
 				  err, errlen);
+	}
+	if (!strcmp(item, "encap_vxlan")) {
+		/* encap_vxlan:VNI or encap_vxlan:VNI@REMOTE */
+		char *at = strchr(arg, '@');
+		unsigned char ip[4];
+		int rc;
+
+		if (at)
+			*at++ = '\0';
+		if (parse_uint(arg, 0xffffff, &v) < 0)
+			return fail(err, errlen, "action 'encap_vxlan': VNI '%s' is not in 0..16777215",
+				    arg);
+		if (at && inet_pton(AF_INET, at, ip) != 1)
+			return fail(err, errlen, "action 'encap_vxlan': bad remote '%s'", at);
+		rc = add_action(actions, "encap_vxlan", "vni", json_integer((json_int_t)v), err,
+				errlen);
+		if (!rc && at)
+			json_object_set_new(json_array_get(actions, json_array_size(actions) - 1),
+					    "remote", json_string(at));
+		return rc;
 	}
 	return fail(err, errlen, "unknown action '%s'", item);
 }
@@ -543,8 +563,16 @@ format_actions(FILE *f, const json_t *actions)
 				return -EINVAL;
 			fprintf(f, "%spush_vlan:%" JSON_INTEGER_FORMAT, sep, json_integer_value(vid));
 		} else if (!strcmp(type, "drop") || !strcmp(type, "normal") ||
-			   !strcmp(type, "pop_vlan")) {
+			   !strcmp(type, "pop_vlan") || !strcmp(type, "decap_vxlan")) {
 			fprintf(f, "%s%s", sep, type);
+		} else if (!strcmp(type, "encap_vxlan")) {
+			const json_t *vni = json_object_get(a, "vni");
+			const char *rem = json_string_value(json_object_get(a, "remote"));
+
+			if (!json_is_integer(vni))
+				return -EINVAL;
+			fprintf(f, "%sencap_vxlan:%" JSON_INTEGER_FORMAT "%s%s", sep,
+				json_integer_value(vni), rem ? "@" : "", rem ? rem : "");
 		} else {
 			/* Actions added by later stages (tunnels) print as type:arg. */
 			const json_t *v;

@@ -16,6 +16,8 @@
 
 #include "actions.h"
 
+psw_tunnel_action_fn psw_actions_tunnel;
+
 void
 psw_actions_result_init(struct psw_flow_result *res, const struct psw_rule *rule)
 {
@@ -241,8 +243,16 @@ psw_actions_run(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *
 		case PSW_ACT_POP_VLAN:
 			pop_vlan(m);
 			break;
+		case PSW_ACT_ENCAP_VXLAN:
+		case PSW_ACT_DECAP_VXLAN:
+			if (psw_actions_tunnel == NULL) {
+				psw_pmd_drop(pmd, m, in_port, PSW_DROP_TUNNEL);
+				return;
+			}
+			if (psw_actions_tunnel(pmd, &m, in_port, a) < 0)
+				return;
+			break;
 		default:
-			/* Tunnel actions belong to a later stage; until then they drop. */
 			psw_pmd_drop(pmd, m, in_port, PSW_DROP_TUNNEL);
 			return;
 		}

@@ -61,6 +61,14 @@ struct psw_flow_ctx {
 	struct psw_l2_learn_filter learn;
 };
 
+/* The tunnel actions (PSW_ACT_ENCAP_VXLAN, PSW_ACT_DECAP_VXLAN) are filled in by the
+ * tunnels stage (vxlan.c) at start-up, before PMDs run: the hook runs action a on *m and
+ * returns 0 to go on with the next action (with *m, possibly a new mbuf), or -1 when it
+ * consumed the packet (queued it, or dropped and counted it). Unset: dropped as TUNNEL. */
+typedef int (*psw_tunnel_action_fn)(struct psw_pmd *pmd, struct rte_mbuf **m, uint16_t in_port,
+				    const struct psw_action *a);
+extern psw_tunnel_action_fn psw_actions_tunnel;
+
 /* Control thread: classify rule's actions into res (rule->owner should point to res). */
 void psw_actions_result_init(struct psw_flow_result *res, const struct psw_rule *rule);
 

@@ -430,6 +430,18 @@ psw_rpc_actions_to_json(const struct psw_action *a, unsigned n)
 		case PSW_ACT_POP_VLAN:
 			o = json_pack("{ss}", "type", "pop_vlan");
 			break;
+		case PSW_ACT_ENCAP_VXLAN:
+			o = json_pack("{ss sI}", "type", "encap_vxlan", "vni", (json_int_t)a[i].vxlan.vni);
+			if (a[i].vxlan.remote) {
+				char ip[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &a[i].vxlan.remote, ip, sizeof(ip));
+				json_object_set_new(o, "remote", json_string(ip));
+			}
+			break;
+		case PSW_ACT_DECAP_VXLAN:
+			o = json_pack("{ss}", "type", "decap_vxlan");
+			break;
 		default:
 			o = json_pack("{sI}", "type_id", (json_int_t)a[i].type);
 			break;
@@ -510,10 +522,32 @@ actions_from_json(json_t *arr, struct psw_rule *r, const char *where, struct psw
 			}
 			act->type = PSW_ACT_PUSH_VLAN;
 			act->vlan_tci = (uint16_t)vid;
+		} else if (!strcmp(type, "encap_vxlan")) {
+			uint64_t vni;
+			json_t *rem = json_object_get(a, "remote");
+
+			arg = "vni";
+			if (get_uint(json_object_get(a, "vni"), 0xffffff, &vni) < 0) {
+				ERR_INVALID(err, "%s.actions[%zu].vni: must be an integer in 0..16777215",
+					    where, i);
+				return -1;
+			}
+			act->type = PSW_ACT_ENCAP_VXLAN;
+			act->vxlan.vni = (uint32_t)vni;
+			if (rem) {
+				s = json_string_value(rem);
+				if (!s || inet_pton(AF_INET, s, &act->vxlan.remote) != 1) {
+					ERR_INVALID(err, "%s.actions[%zu].remote: bad IPv4 address", where, i);
+					return -1;
+				}
+				n_keys--;
+			}
+		} else if (!strcmp(type, "decap_vxlan")) {
+			act->type = PSW_ACT_DECAP_VXLAN;
 		} else {
 			ERR_INVALID(err, "%s.actions[%zu].type: unknown action '%s' (output, drop, "
-				    "normal, set_eth_src, set_eth_dst, push_vlan, pop_vlan)",
-				    where, i, type);
+				    "normal, set_eth_src, set_eth_dst, push_vlan, pop_vlan, encap_vxlan, "
+				    "decap_vxlan)", where, i, type);
 			return -1;
 		}
 		if (n_keys != 1u + (arg != NULL)) {
@@ -521,7 +555,8 @@ actions_from_json(json_t *arr, struct psw_rule *r, const char *where, struct psw
 			json_t *v;
 
 			json_object_foreach(a, k, v)
-				if (strcmp(k, "type") && (!arg || strcmp(k, arg)))
+				if (strcmp(k, "type") && (!arg || strcmp(k, arg)) &&
+				    (act->type != PSW_ACT_ENCAP_VXLAN || strcmp(k, "remote")))
 					break;
 			ERR_INVALID(err, "%s.actions[%zu].%s: unknown key for action '%s'", where, i,
 				    k ? k : "?", type);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actions.h"
 #include "classifier.h"
 #include "flow_table.h"
 #include "l2.h"
@@ -187,8 +188,22 @@ run_actions(struct trace *t, struct hdr *h, const struct psw_rule *rule, uint16_
 				step(t, "pop_vlan: no tag, nothing to do");
 			}
 			break;
+		case PSW_ACT_ENCAP_VXLAN:
+		case PSW_ACT_DECAP_VXLAN:
+			if (psw_actions_tunnel == NULL) {
+				step(t, "%s: no tunnel support: drop (tunnel)",
+				     a->type == PSW_ACT_ENCAP_VXLAN ? "encap_vxlan" : "decap_vxlan");
+				t->drop = "tunnel";
+				return;
+			}
+			if (a->type == PSW_ACT_ENCAP_VXLAN)
+				step(t, "encap_vxlan: VNI %u (the outer headers are not traced)",
+				     a->vxlan.vni);
+			else
+				step(t, "decap_vxlan");
+			break;
 		default:
-			step(t, "action %u: not supported yet: drop (tunnel)", a->type);
+			step(t, "action %u: unknown: drop", a->type);
 			t->drop = "tunnel";
 			return;
 		}

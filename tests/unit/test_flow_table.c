@@ -175,6 +175,21 @@ drops(int port, enum psw_drop_reason why)
 	return c.drops[why];
 }
 
+/* A stand-in for the tunnels stage: counts and lets the packet go on. */
+static unsigned tunnel_calls;
+
+static int
+fake_tunnel(struct psw_pmd *pmd, struct rte_mbuf **m, uint16_t in_port, const struct psw_action *a)
+{
+	(void)pmd;
+	(void)m;
+	(void)in_port;
+	assert_int_equal(a->type, PSW_ACT_ENCAP_VXLAN);
+	assert_int_equal(a->vxlan.vni, 42);
+	tunnel_calls++;
+	return 0;
+}
+
 /* ---- tests ---- */
 
 static void
@@ -393,6 +408,17 @@ test_pipeline_follows_table(void **state)
 	assert_int_equal(drain(p_o1), 4);
 	assert_int_equal(drain(p_o2), 4);
 	assert_int_equal(drain(p_o3), 4);
+	/* Tunnel actions: dropped as TUNNEL until the tunnels stage sets its hook. */
+	call_ok("flow.add", "{\"priority\":40,\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.4.0.1\"},"
+		"\"actions\":[{\"type\":\"encap_vxlan\",\"vni\":42,\"remote\":\"192.0.2.1\"},"
+		"{\"type\":\"output\",\"port\":\"o3\"}]}");
+	send_burst(p_in, 2, 0x0a040001, MAC_A, MAC_B);
+	assert_int_equal(drops(p_in, PSW_DROP_TUNNEL), 2);
+	psw_actions_tunnel = fake_tunnel;
+	send_burst(p_in, 3, 0x0a040001, MAC_A, MAC_B);
+	psw_actions_tunnel = NULL;
+	assert_int_equal(tunnel_calls, 3);
+	assert_int_equal(drain(p_o3), 3);
 	call_ok("flow.clear", "{}");
 	psw_rcu_reclaim();
 	assert_int_equal(rte_mempool_avail_count(mp), before);

@@ -129,6 +129,10 @@ test_round_trips(void **state)
 		    "tunnel_id=5,actions=strip_vlan,mod_vlan_vid:3",
 		    "dl_dst=02:00:00:00:00:01,udp,nw_src=1.2.3.4,tp_dst=9,tun_id=5,"
 		    "actions=pop_vlan,push_vlan:3", PSW_FT_RULE);
+	expect_text("ip,actions=encap_vxlan:100@192.0.2.1,output:up",
+		    "ip,actions=encap_vxlan:100@192.0.2.1,output:up", PSW_FT_RULE);
+	expect_text("tun_id=100,actions=decap_vxlan,normal", "tun_id=100,actions=decap_vxlan,normal",
+		    PSW_FT_RULE);
 	expect_text("ip,nw_src=10.0.0.0/255.0.0.0,actions=drop",
 		    "ip,nw_src=10.0.0.0/255.0.0.0,actions=drop", PSW_FT_RULE);
 }
@@ -203,6 +207,8 @@ test_errors(void **state)
 	expect_error("actions=mod_dl_src:zz", PSW_FT_RULE, "action 'mod_dl_src': bad MAC");
 	expect_error("actions=push_vlan:5000", PSW_FT_RULE, "action 'push_vlan'");
 	expect_error("actions=mod_vlan_vid:x", PSW_FT_RULE, "action 'mod_vlan_vid'");
+	expect_error("actions=encap_vxlan:16777216", PSW_FT_RULE, "action 'encap_vxlan': VNI");
+	expect_error("actions=encap_vxlan:5@nowhere", PSW_FT_RULE, "bad remote 'nowhere'");
 	/* Port names. */
 	expect_error("in_port=a\"b,actions=drop", PSW_FT_RULE, "field 'in_port': bad port name");
 	expect_error("in_port=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
