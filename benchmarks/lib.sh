@@ -29,7 +29,7 @@ run_ns() { awk '{print $1}' /proc/"$1"/task/"$2"/schedstat; }
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${8:-}" \
 		>>"$T/results.tsv"
-	printf '  %-10s %-9s %6s flows: %s packets in %.1f s, own %s cycles/packet, on CPU %.0f%%\n' \
+	printf '  %-10s %-12s %6s flows: %s packets in %.1f s, own %s cycles/packet, on CPU %.0f%%\n' \
 		"$1" "$2" "$3" "$4" "$(awk -v w="$5" 'BEGIN{print w/1e9}')" "$6" \
 		"$(awk -v r="$7" -v w="$5" 'BEGIN{print 100*r/w}')" >&2
 	[ -z "${8:-}" ] || echo "  NOTE: $8" >&2
@@ -45,7 +45,10 @@ profile() {
 	{
 		echo "# $name: perf record -t $tid (PMD thread), ${PROFILE_S} s, self time by symbol"
 		perf report -i "$T/perf.data" --stdio --no-children --sort dso,symbol -g none \
-			--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$'
+			--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/ *- *- *$//'
+		echo "# by object (the drivers: net_pcap's infinite_rx copy, net_null's free)"
+		perf report -i "$T/perf.data" --stdio --no-children --sort dso -g none \
+			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/ *- *- *$//'
 	} >"$out"
 	rm -f "$T/perf.data" "$T/perf.data.old"
 }

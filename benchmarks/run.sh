@@ -89,6 +89,13 @@ for f in $FLOWS; do
 	fi
 done
 
+# The frame a known-unicast sink sends once, so that its MAC is learned.
+LEARN_PCAP=$PCAPS/learn.pcap
+if [ ! -s "$LEARN_PCAP" ] || [ "$LEARN_PCAP" -ot "$SRC/benchmarks/gen_pcap.py" ]; then
+	/usr/bin/python3 "$SRC/benchmarks/gen_pcap.py" "$LEARN_PCAP" --flows 1 --packets 1 \
+		--src-mac 02:00:00:00:00:02 --dst-mac 02:00:00:00:00:01
+fi
+
 echo "# podswitch p2p benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# net_pcap infinite_rx (64-byte UDP) -> one PMD on lcore 1 -> net_null; warm-up ${WARMUP_S} s, window ${DURATION_S} s"
 echo "# results as they come:"
@@ -122,14 +129,14 @@ awk -F'\t' -v mhz="$TSC_MHZ" '
 	  if ($1 == "ovs-dpdk") ovs[$2, $3] = cpu[NR]
 	  if ($1 == "testpmd") tp[$3] = cpu[NR] }
 	END {
-		printf "\n%-10s %-8s %7s %7s %9s %9s %6s %8s %8s  %s\n", "system", "scenario", "flows", "Mpps",
+		printf "\n%-10s %-12s %7s %7s %9s %9s %6s %8s %8s  %s\n", "system", "scenario", "flows", "Mpps",
 		       "cyc/pkt", "cyc/pkt", "CPU", "OVS/us", "tpmd/us", ""
-		printf "%-10s %-8s %7s %7s %9s %9s %6s %8s %8s\n", "", "", "", "(wall)", "(own)", "(on CPU)", "share", "(cyc)", "(cyc)"
+		printf "%-10s %-12s %7s %7s %9s %9s %6s %8s %8s\n", "", "", "", "(wall)", "(own)", "(on CPU)", "share", "(cyc)", "(cyc)"
 		for (i = 1; i <= NR; i++) {
 			o = ovs[scen[i] == "static" ? "normal" : scen[i], fl[i]]
 			r1 = (sys[i] == "podswitchd" && o) ? sprintf("%.2f", o / cpu[i]) : "-"
 			r2 = (sys[i] != "testpmd" && tp[fl[i]]) ? sprintf("%.2f", tp[fl[i]] / cpu[i]) : "-"
-			printf "%-10s %-8s %7s %7.2f %9.1f %9.1f %5.0f%% %8s %8s  %s\n", sys[i], scen[i], fl[i],
+			printf "%-10s %-12s %7s %7.2f %9.1f %9.1f %5.0f%% %8s %8s  %s\n", sys[i], scen[i], fl[i],
 			       pk[i] / wall[i] * 1000, own[i], cpu[i], 100 * run[i] / wall[i], r1, r2, note[i]
 		}
 	}' "$T/results.tsv" | tee "$T/table.txt"
