@@ -470,6 +470,7 @@ psw_l2_fdb_add_static(uint16_t net, const struct rte_ether_addr *mac, uint16_t p
 	e->is_static = 1;
 	e->seen = e->created = psw_l2_now_s();
 	table_put(fdb, e);
+	psw_generation_bump();  /* a cached flood to this MAC is stale now */
 	return 0;
 }
 
