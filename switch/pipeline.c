@@ -210,6 +210,19 @@ l2_result_valid(const struct psw_flow_result *r, const struct psw_flow_key *k, u
 	       rte_is_same_ether_addr(&r->dst, &k->dl_dst);
 }
 
+/* The one port a flood from in_port reaches, or PSW_PORT_NONE if there are more (or
+ * none). A member list change is published with a generation bump, so a cached answer
+ * never outlives the list it was read from. */
+static inline uint16_t
+flood_single(uint16_t net, uint16_t in_port)
+{
+	const struct psw_l2_members *mem = __atomic_load_n(&psw_l2_members[net], __ATOMIC_ACQUIRE);
+
+	if (mem == NULL || mem->n != 2 || (mem->port[0] != in_port && mem->port[1] != in_port))
+		return PSW_PORT_NONE;
+	return mem->port[0] == in_port ? mem->port[1] : mem->port[0];
+}
+
 /* NORMAL for one packet; caches the decision for the flow when the source is known on
  * this port (a known unicast or a flood: either is exact until the FDB changes, and
  * every FDB change bumps the generation). */
@@ -230,7 +243,7 @@ normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16
 
 		r->rule = rr->rule;
 		r->kind = PSW_RES_L2;
-		r->out_port = d.verdict == PSW_L2_UNICAST ? d.out_port : PSW_PORT_NONE;
+		r->out_port = d.verdict == PSW_L2_UNICAST ? d.out_port : flood_single(d.net, in_port);
 		r->net = d.net;
 		r->in_port = in_port;
 		r->hash = hash;
