@@ -56,6 +56,9 @@ struct psw_flow_ctx {
 	uint32_t pool_next;
 	uint64_t now_s;                  /* coarse seconds of the current burst */
 	uint64_t l2_cached;              /* hits on cached L2 decisions */
+	/* Insertion throttle (pipeline.c): insert 1 in (ins_mask + 1) misses. */
+	uint32_t ins_mask, ins_tick;
+	uint32_t win_lookups, win_misses;
 	uint64_t floods;                 /* packets flooded */
 	uint64_t flood_copies;           /* copies made for floods and multiple outputs */
 	struct psw_l2_learn_filter learn;

@@ -210,6 +210,30 @@ l2_result_valid(const struct psw_flow_result *r, const struct psw_flow_key *k, u
 	       rte_is_same_ether_addr(&r->dst, &k->dl_dst);
 }
 
+/* Cache insertion throttle. When most lookups miss (more live flows than cache entries),
+ * inserting every miss only evicts entries that would have hit and costs a cache-line
+ * write per packet: then only 1 miss in THROTTLE_INV is inserted (OVS does this always,
+ * emc-insert-inv-prob 100). Measured per window of WINDOW lookups. */
+#define WINDOW        8192u
+#define THROTTLE_INV  32u
+
+static inline void
+throttle_update(struct psw_flow_ctx *ctx, uint16_t n, uint16_t hits)
+{
+	ctx->win_lookups += n;
+	ctx->win_misses += n - hits;
+	if (unlikely(ctx->win_lookups >= WINDOW)) {
+		ctx->ins_mask = ctx->win_misses * 4 > ctx->win_lookups * 3 ? THROTTLE_INV - 1 : 0;
+		ctx->win_lookups = ctx->win_misses = 0;
+	}
+}
+
+static inline bool
+may_insert(struct psw_flow_ctx *ctx)
+{
+	return (++ctx->ins_tick & ctx->ins_mask) == 0;
+}
+
 /* The one port a flood from in_port reaches, or PSW_PORT_NONE if there are more (or
  * none). A member list change is published with a generation bump, so a cached answer
  * never outlives the list it was read from. */
@@ -236,9 +260,9 @@ normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16
 	psw_l2_decide_rcu(in_port, &k->dl_src, &k->dl_dst, &d);
 	if (unlikely(d.src_state != PSW_L2_SRC_KNOWN || d.verdict == PSW_L2_DROP)) {
 		/* Not a decision to keep: cache the rule, decide again next time. */
-		if (!cached)
+		if (!cached && may_insert(ctx))
 			psw_flow_cache_insert(ctx->cache, k, hash, gen, rr);
-	} else {
+	} else if (may_insert(ctx)) {
 		struct psw_flow_result *r = &ctx->pool[ctx->pool_next++ & ctx->pool_mask];
 
 		r->rule = rr->rule;
@@ -301,25 +325,35 @@ burst(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, uint16_t in_port,
 	ctx->now_s = pmd->now / tsc_hz;
 	psw_parse_burst(pkts, n, in_port, keys, hashes);
 	hits = psw_flow_cache_lookup_burst(ctx->cache, keys, hashes, n, gen, res);
+	throttle_update(ctx, n, hits);
 	if (hits < n) {
 		const struct psw_rule *rules[PSW_BURST];
+		struct psw_flow_key mkeys[PSW_BURST];
+		uint16_t midx[PSW_BURST], nm = 0;
 
-		/* All missed (many flows): the classifier's burst lookup on the keys as they
-		 * are; else one lookup per miss. */
-		if (hits == 0 && cls != NULL)
-			psw_classifier_lookup_burst(cls, keys, n, rules);
+		/* The misses go to the classifier as one burst: in place when the whole burst
+		 * missed (many flows), else gathered. */
 		for (i = 0; i < n; i++) {
-			const struct psw_rule *rule;
-
 			hit[i] = res[i] != NULL;
-			if (res[i] || (keys[i].flags & PSW_KEY_F_BAD) || cls == NULL)
-				continue;
-			rule = hits == 0 ? rules[i] : psw_classifier_lookup(cls, &keys[i]);
+			if (!hit[i] && !(keys[i].flags & PSW_KEY_F_BAD))
+				midx[nm++] = i;
+		}
+		if (cls != NULL && nm == n) {
+			psw_classifier_lookup_burst(cls, keys, n, rules);
+		} else if (cls != NULL && nm > 0) {
+			for (uint16_t j = 0; j < nm; j++)
+				mkeys[j] = keys[midx[j]];
+			psw_classifier_lookup_burst(cls, mkeys, nm, rules);
+		}
+		for (uint16_t j = 0; cls != NULL && j < nm; j++) {
+			const struct psw_rule *rule = rules[nm == n ? midx[j] : j];
+
+			i = midx[j];
 			if (rule == NULL)
 				continue;
 			res[i] = rule->owner;
 			/* NORMAL inserts its own result (the decision, or the rule's). */
-			if (res[i]->kind != PSW_RES_NORMAL)
+			if (res[i]->kind != PSW_RES_NORMAL && may_insert(ctx))
 				psw_flow_cache_insert(ctx->cache, &keys[i], hashes[i], gen, res[i]);
 		}
 	} else {
