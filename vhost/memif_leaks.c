@@ -25,6 +25,7 @@
  * inside a capture window. Everything else runs on the control thread.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include <rte_debug.h>
 #include <rte_interrupts.h>
+#include <rte_log.h>
 
 #include "backend_lib.h"
 #include "port.h"
@@ -203,16 +205,26 @@ static void
 listener_unregister(struct memif_res *r)
 {
 	struct rte_intr_handle *h;
+	int rc = -ENOMEM;
 
-	if (!r->have_listener || r->unregistered)
+	if (r->unregistered)
 		return;
 	r->unregistered = true;
+	if (!r->have_listener) {
+		RTE_LOG(WARNING, USER1, "memif %s: no listener was recorded at probe\n", r->name);
+		return;
+	}
 	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
 	if (h != NULL && rte_intr_fd_set(h, r->fd) == 0 &&
-	    rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) == 0 &&
-	    rte_intr_callback_unregister_sync(h, r->fn, r->arg) >= 0)
-		close(r->fd);
+	    rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) == 0)
+		rc = rte_intr_callback_unregister_sync(h, r->fn, r->arg);
 	rte_intr_instance_free(h);
+	if (rc < 0) {
+		RTE_LOG(WARNING, USER1, "memif %s: cannot unregister listener fd %d: %s\n",
+			r->name, r->fd, strerror(-rc));
+		return;
+	}
+	close(r->fd);
 }
 
 void

@@ -18,6 +18,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_dev.h>
 #include <rte_mempool.h>
@@ -46,6 +47,15 @@ ifname_ok(const char *s)
 		if (*c == '/' || *c == ':')
 			return false;
 	return psw_devarg_value_ok(s);
+}
+
+static bool
+is_tap(const char *ifname)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
+	return access(path, F_OK) == 0;
 }
 
 static int
@@ -89,6 +99,11 @@ tap_prepare(const char *name, json_t *options, char *devargs, size_t len,
 		return psw_backend_err(err, PSW_RPC_EXISTS,
 				       "options.ifname: %s is already used by device %s", ifname,
 				       owner);
+	/* A tap closed a moment ago lives until the last reference to its fd goes, which
+	 * another thread's poll() may hold for up to a second (see memif.c): wait for a tap
+	 * (not for any other kind of netdev) to go away. */
+	for (int i = 0; i < 75 && is_tap(ifname); i++)
+		usleep(20 * 1000);
 	if (if_nametoindex(ifname) != 0)
 		return psw_backend_err(err, PSW_RPC_EXISTS,
 				       "options.ifname: a network interface named %s exists",
