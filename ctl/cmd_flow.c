@@ -299,6 +299,58 @@ flow_list(struct psw_client *c, int argc, char **argv, bool json)
 }
 
 static int
+flow_stats(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const char *const hdr[] = {"PMD", "CACHE", "HITS", "MISSES", "HIT%", "INSERTS",
+					  "EVICTIONS", "L2_CACHED", "FLOODS", "COPIES"};
+	json_t *r, *p;
+	struct psw_table *t;
+	size_t i;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
+		return psw_ctl_bad_option(opt, argv);
+	if (optind < argc)
+		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	r = psw_ctl_call(c, "flow.stats", NULL);
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	printf("rules %" PRIu64 " (%" PRIu64 " shadowed), subtables %" PRIu64
+	       ", classifier %" PRIu64 " bytes, fdb entries %" PRIu64 ", learn events lost %"
+	       PRIu64 "\n", psw_ctl_u64(r, "rules"), psw_ctl_u64(r, "shadowed"),
+	       psw_ctl_u64(r, "subtables"), psw_ctl_u64(r, "classifier_bytes"),
+	       psw_ctl_u64(r, "fdb_entries"), psw_ctl_u64(r, "learn_lost"));
+	t = psw_table_new(10, hdr);
+	json_array_foreach(json_object_get(r, "pmds"), i, p) {
+		json_t *cache = json_object_get(p, "cache");
+		uint64_t h = psw_ctl_u64(cache, "hits"), m = psw_ctl_u64(cache, "misses");
+		char b[10][32];
+
+		snprintf(b[0], sizeof(b[0]), "%" PRIu64, psw_ctl_u64(p, "index"));
+		snprintf(b[1], sizeof(b[1]), "%" PRIu64, psw_ctl_u64(cache, "entries"));
+		snprintf(b[2], sizeof(b[2]), "%" PRIu64, h);
+		snprintf(b[3], sizeof(b[3]), "%" PRIu64, m);
+		snprintf(b[4], sizeof(b[4]), "%.1f", h + m ? 100.0 * h / (h + m) : 0.0);
+		snprintf(b[5], sizeof(b[5]), "%" PRIu64, psw_ctl_u64(cache, "inserts"));
+		snprintf(b[6], sizeof(b[6]), "%" PRIu64, psw_ctl_u64(cache, "evictions"));
+		snprintf(b[7], sizeof(b[7]), "%" PRIu64, psw_ctl_u64(p, "l2_cached"));
+		snprintf(b[8], sizeof(b[8]), "%" PRIu64, psw_ctl_u64(p, "floods"));
+		snprintf(b[9], sizeof(b[9]), "%" PRIu64, psw_ctl_u64(p, "copies"));
+		const char *cells[10] = {b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]};
+		psw_table_row(t, cells);
+	}
+	psw_table_print(t, stdout);
+	psw_table_free(t);
+	json_decref(r);
+	return 0;
+}
+
+static int
 trace(struct psw_client *c, int argc, char **argv, bool json)
 {
 	json_t *pkt, *r, *v;
@@ -369,6 +421,8 @@ const struct psw_cmd psw_cmds_flow[] = {
 	 "or by cookie.", flow_del},
 	{"flow", "list", "", "List rules with their counters, in the text syntax.", flow_list},
 	{"flow", "clear", "", "Delete every rule.", flow_clear},
+	{"flow", "stats", "", "Rule count, classifier size, per-PMD exact-match cache hits and "
+	 "misses, cached L2 decisions, floods.", flow_stats},
 	{"trace", NULL, "PACKET",
 	 "Show what the switch would do with a packet (in_port=pod1,dl_dst=...,ip,nw_dst=...).",
 	 trace},

@@ -17,6 +17,7 @@
 #include "flow_table.h"
 #include "flow_text.h"
 #include "l2.h"
+#include "pipeline.h"
 #include "port.h"
 #include "rpc_flow.h"
 #include "rpcs.h"
@@ -841,7 +842,54 @@ rpc_flow_list(json_t *params, struct psw_rpc_error *err)
 	return json_pack("{so}", "flows", flows);
 }
 
+json_t *
+psw_rpc_pmd_flow_stats(unsigned idx)
+{
+	struct psw_pipeline_stats st;
+
+	if (idx >= psw_n_pmds || psw_pipeline_read_stats(psw_pmds[idx], &st) < 0)
+		return json_null();
+	return json_pack("{s{sI sI sI sI sI} sI sI sI sI sI}",
+			 "cache", "entries", (json_int_t)st.cache_entries,
+			 "hits", (json_int_t)st.cache.hits, "misses", (json_int_t)st.cache.misses,
+			 "inserts", (json_int_t)st.cache.inserts,
+			 "evictions", (json_int_t)st.cache.evictions,
+			 "l2_cached", (json_int_t)st.l2_cached, "floods", (json_int_t)st.floods,
+			 "copies", (json_int_t)st.copies, "learn_posted", (json_int_t)st.learn_posted,
+			 "learn_lost", (json_int_t)st.learn_lost);
+}
+
+static json_t *
+rpc_flow_stats(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {{NULL}};
+	struct psw_classifier_info ci = {0};
+	json_t *pmds;
+
+	if (psw_rpc_check_params(params, spec, err) < 0)
+		return NULL;
+	if (psw_flow_cls)
+		psw_classifier_info(psw_flow_cls, &ci);
+	pmds = json_array();
+	for (unsigned i = 0; i < psw_n_pmds; i++) {
+		json_t *o = psw_rpc_pmd_flow_stats(i);
+
+		if (json_is_object(o))
+			json_object_set_new(o, "index", json_integer(i));
+		json_array_append_new(pmds, o);
+	}
+	return json_pack("{sI sI sI sI sI sI so}",
+			 "rules", (json_int_t)psw_flow_table_count(),
+			 "shadowed", (json_int_t)ci.n_shadowed,
+			 "subtables", (json_int_t)ci.n_subtables,
+			 "classifier_bytes", (json_int_t)ci.bytes,
+			 "fdb_entries", (json_int_t)psw_l2_fdb_count(),
+			 "learn_lost", (json_int_t)psw_l2_learn_lost(),
+			 "pmds", pmds);
+}
+
 const struct psw_rpc_method psw_rpc_flow_methods[] = {
+	{"flow.stats", rpc_flow_stats},
 	{"flow.add", rpc_flow_add},
 	{"flow.del", rpc_flow_del},
 	{"flow.list", rpc_flow_list},

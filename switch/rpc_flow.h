@@ -35,6 +35,10 @@ const char *psw_rpc_mac_str(const struct rte_ether_addr *mac, char *buf);
 /* The name of port id, or "#id" for an unknown id (buf of PSW_NAME_MAX). */
 const char *psw_rpc_port_name(uint16_t id, char *buf);
 
+/* The flow pipeline's counters of PMD idx (exact-match cache hits, misses, inserts,
+ * evictions; cached L2 decisions, floods, copies, learn events), for pmd.stats. */
+json_t *psw_rpc_pmd_flow_stats(unsigned idx);
+
 /* trace.c */
 json_t *psw_rpc_trace(json_t *params, struct psw_rpc_error *err);
 

@@ -76,4 +76,11 @@ wait_until 5 growing s1 || fail "s1 stopped after the bulk delete"
 ctlj flow list | jq -e '.flows[0].packets > 1000' >/dev/null || fail "rule counter: $(ctlj flow list | jq -c '.flows[0]')"
 ok "10,000 rules deleted by cookie under traffic: no packet lost"
 
+# 4. Per-PMD exact-match cache counters: a steady flow set is served from the cache.
+ctlj flow stats >"$T/fs.json"
+jq -e '.rules == 1 and .pmds[0].cache.hits > .pmds[0].cache.misses and .pmds[0].cache.entries > 0' "$T/fs.json" >/dev/null \
+	|| fail "flow stats: $(jq -c . "$T/fs.json")"
+ctl flow stats | grep -q "^rules 1 " || fail "flow stats text: $(ctl flow stats)"
+ok "flow stats: cache hits $(jq .pmds[0].cache.hits "$T/fs.json"), misses $(jq .pmds[0].cache.misses "$T/fs.json")"
+
 stop_switch
