@@ -41,6 +41,12 @@ struct psw_backend {
 	/* Optional: after the device is closed and removed: delete sockets, files, dirs. */
 	void (*removed)(const char *name, json_t *options);
 
+	/* Optional (issue 4): link state where ethdev cannot tell. A tap whose netdev was
+	 * moved into a pod's namespace reads "down" through ethdev (net_tap asks the kernel
+	 * by name in our namespace); tap answers "up" then, the device being open. Returns
+	 * 1 up, 0 down, -1 "ask ethdev". For psw_port_poll_links(). */
+	int (*link)(uint16_t dpdk_port);
+
 	/* Optional: add type-specific facts (socket path, mode...) to a port.get reply. */
 	void (*describe)(const char *name, json_t *options, json_t *out);
 };

@@ -7,7 +7,7 @@
  *
  * What changes after the move: net_tap manages the netdev with ioctls by name on a socket
  * in podswitchd's namespace, which no longer sees it; link state read through ethdev then
- * says "down" and MTU/MAC changes fail. Closing the port still deletes the netdev (the
+ * says "down" (tap_link() answers instead) and MTU/MAC changes fail. Closing the port still deletes the netdev (the
  * kernel removes a non-persistent tap when its last fd closes), wherever it is.
  * Because those ioctls go by name, two tap ports may never use the same ifname: a new
  * netdev of the same name in our namespace would receive the old port's ioctls.
@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <rte_dev.h>
+#include <rte_devargs.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "backend.h"
@@ -114,6 +116,29 @@ tap_prepare(const char *name, json_t *options, char *devargs, size_t len,
 	return 0;
 }
 
+static int
+tap_link(uint16_t dpdk_port)
+{
+	struct rte_eth_dev_info info;
+	const struct rte_devargs *da;
+	char ifname[IFNAMSIZ];
+	const char *at;
+
+	if (rte_eth_dev_info_get(dpdk_port, &info) != 0 || info.device == NULL)
+		return -1;
+	da = rte_dev_devargs(info.device);
+	if (da == NULL || da->args == NULL)
+		return -1;
+	at = strstr(da->args, "iface=");
+	if (at == NULL)
+		return -1;
+	at += strlen("iface=");
+	snprintf(ifname, sizeof(ifname), "%.*s", (int)strcspn(at, ","), at);
+	/* Still in our namespace: ethdev's answer is right. Gone from it: moved into a pod
+	 * (a tap is deleted only when its fds close, which is port.del). */
+	return if_nametoindex(ifname) != 0 ? -1 : 1;
+}
+
 static void
 tap_describe(const char *name, json_t *options, json_t *out)
 {
@@ -130,5 +155,6 @@ const struct psw_backend psw_backend_tap = {
 	.probe = NULL,
 	.started = NULL,
 	.removed = NULL,
+	.link = tap_link,
 	.describe = tap_describe,
 };

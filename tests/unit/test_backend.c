@@ -412,8 +412,19 @@ test_tap_netdev(void **state)
 	assert_int_equal(rte_eth_dev_get_mtu(port, &mtu), 0);
 	assert_int_equal(mtu, 1400);
 	expect_bad("tap", "ptap2", opts, PSW_RPC_EXISTS, tap1);
+	/* link: ethdev knows while the netdev is here; moved into a pod, tap says up */
+	assert_int_equal(psw_backend_tap.link(port), -1);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "ip netns add psut%d && ip link set %s netns psut%d",
+		 (int)getpid(), tap1, (int)getpid());
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(psw_backend_tap.link(port), 1);
 	take_down("tap", "ptap1", opts, port);
-	assert_int_equal(if_nametoindex(tap1), 0);
+	/* closing the port deleted the netdev inside the other namespace */
+	snprintf(cmd, sizeof(cmd), "ip -n psut%d link show %s 2>/dev/null", (int)getpid(), tap1);
+	assert_int_not_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "ip netns del psut%d", (int)getpid());
+	assert_int_equal(system(cmd), 0);
 }
 
 /* What a driver calls from its own thread when the link changes (ethdev_driver.h, which
