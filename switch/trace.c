@@ -34,10 +34,7 @@ struct trace {
 	const char *drop;         /* drop reason name, if the packet ends dropped */
 };
 
-static void
-step(struct trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 step(struct trace *t, const char *fmt, ...)
 {
 	char buf[512];
