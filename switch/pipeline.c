@@ -42,7 +42,9 @@ static uint64_t tsc_hz = 1;
 void
 psw_pipeline_configure(unsigned entries, unsigned insert_inv_prob)
 {
-	cache_entries = entries ? entries : PSW_PIPELINE_DEFAULT_CACHE;
+	/* The cache wants a power of two: round up (a config may say 1000). */
+	cache_entries = entries ? rte_align32pow2(entries < 2 ? 2 : entries)
+				: PSW_PIPELINE_DEFAULT_CACHE;
 	cache_inv_prob = insert_inv_prob ? insert_inv_prob : 1;
 }
 
@@ -53,6 +55,7 @@ psw_pipeline_pmd_init(struct psw_pmd *pmd)
 						: SOCKET_ID_ANY;
 	struct psw_flow_ctx *ctx;
 	unsigned pool = cache_entries * 2;
+	int rc;
 
 	if (pmd->flow_ctx)
 		return 0;
@@ -73,9 +76,10 @@ psw_pipeline_pmd_init(struct psw_pmd *pmd)
 	pmd->flow_ctx = ctx;
 	return 0;
 fail:
+	rc = errno ? -errno : -ENOMEM;
 	psw_flow_cache_free(ctx->cache);
 	rte_free(ctx);
-	return errno ? -errno : -ENOMEM;
+	return rc;
 }
 
 void

@@ -14,8 +14,8 @@
 
 #define PSW_PIPELINE_DEFAULT_CACHE 8192
 
-/* Before psw_pipeline_pmd_init: exact-match cache entries per PMD (a power of two;
- * 0 = default) and its insertion probability 1/insert_inv_prob (0 or 1 = every miss). */
+/* Before psw_pipeline_pmd_init: exact-match cache entries per PMD (rounded up to a
+ * power of two; 0 = default) and its insertion probability 1/insert_inv_prob (0 or 1 = every miss). */
 void psw_pipeline_configure(unsigned cache_entries, unsigned insert_inv_prob);
 
 /* Per-PMD state (pmd->flow_ctx): the cache, the L2 result pool, the learn filter. Call
