@@ -55,7 +55,7 @@ ovs_start() {
 	ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA"
 	ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" \
 		--pidfile="$OVS_DIR/ovsdb-server.pid" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
-		--log-file="$OVS_DIR/ovsdb-server.log" -vconsole:off --detach --no-chdir
+		--log-file="$OVS_DIR/ovsdb-server.log" -vconsole:off --detach --no-chdir 2>>"$OVS_DIR/start.err"
 	ovs_vsctl --no-wait init
 	# 1 GB of hugepages: OVS sizes its shared mempool at 262,144 mbufs and halves on
 	# failure; 100,000 of them stay in net_pcap's infinite_rx ring.
@@ -66,7 +66,7 @@ ovs_start() {
 	ip netns add "$OVS_NS"
 	ip netns exec "$OVS_NS" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
 		--pidfile="$OVS_DIR/ovs-vswitchd.pid" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" \
-		--log-file="$OVS_DIR/ovs-vswitchd.log" -vconsole:off --detach --no-chdir
+		--log-file="$OVS_DIR/ovs-vswitchd.log" -vconsole:off --detach --no-chdir 2>>"$OVS_DIR/start.err"
 	if ! ovs_vsctl add-br "$OVS_BR" -- set bridge "$OVS_BR" datapath_type=netdev; then
 		echo "ovs: bridge not created:" >&2; tail -20 "$OVS_DIR/ovs-vswitchd.log" >&2; return 1
 	fi

@@ -55,7 +55,9 @@ want() { [[ ",$ONLY," == *",$1,"* ]]; }
 T=$(mktemp -d /tmp/podswitch-bench.XXXXXX)
 RESULTS=$SRC/benchmarks/results
 mkdir -p "$RESULTS"
+rm -f "$RESULTS"/profile-*.txt "$RESULTS"/ovs-pmd-stats-*.txt
 : >"$T/results.tsv"
+: >"$T/where.txt"
 
 source "$SRC/benchmarks/lib.sh"
 source "$SRC/benchmarks/p2p_podswitchd.sh"
@@ -147,6 +149,38 @@ awk -F'\t' -v mhz="$TSC_MHZ" '$1 == "podswitchd" && $2 == "normal" && ($3 == 1 |
 	printf "target: podswitchd normal %s flow(s): %.1f cycles/packet on CPU (own counter %s), target <= %d: %s\n",
 	       $3, c, $6, t, c <= t ? "met" : "MISSED" }' "$T/results.tsv"
 
+# Where podswitchd's cycles go: each profile's self time turned into cycles per packet
+# (share of samples x the scenario's on-CPU cycles). The drivers are summed per object.
+if [ "$PROFILE" = 1 ] && ls "$RESULTS"/profile-podswitchd-*.txt >/dev/null 2>&1; then
+	echo
+	echo "# where podswitchd's cycles go (perf self time x on-CPU cycles/packet; top entries)"
+	while IFS=$'\t' read -r sys scen fl pk wall own run note; do
+		[ "$sys" = podswitchd ] || continue
+		f=$RESULTS/profile-podswitchd-$scen-$fl.txt
+		[ -f "$f" ] || continue
+		awk -v cpp="$(awk -v r="$run" -v p="$pk" -v m="$TSC_MHZ" 'BEGIN{print r*m/1000/p}')" \
+		    -v name="$scen $fl" '
+			/^# by object/ { obj = 1; next }
+			/^#/ { next }
+			!obj && $2 == "podswitchd" { fn[++n] = $4; pc[n] = $1 + 0 }
+			obj && $2 ~ /librte_net|kernel/ { fn[++n] = $2; pc[n] = $1 + 0 }
+			END {
+				for (i = 1; i <= n; i++)      # by share, largest first
+					for (j = i + 1; j <= n; j++)
+						if (pc[j] > pc[i]) {
+							t = pc[i]; pc[i] = pc[j]; pc[j] = t
+							t = fn[i]; fn[i] = fn[j]; fn[j] = t
+						}
+				line = sprintf("%-20s %5.1f =", name, cpp)
+				for (i = 1; i <= n && i <= 10; i++) {
+					sub(/\.so\.[0-9.]*$/, "", fn[i])
+					line = line sprintf(" %s %.1f,", fn[i], pc[i] * cpp / 100)
+				}
+				sub(/,$/, "", line); print line
+			}' "$f"
+	done <"$T/results.tsv" | tee "$T/where.txt"
+fi
+
 LOOKUP_JSON=null
 if want lookup && [ -x "$BUILD/benchmarks/bench_lookup" ]; then
 	echo
@@ -158,7 +192,8 @@ fi
 jq -R -s --arg date "$(date -u +%FT%TZ)" --arg host "$(hostname)" --argjson mhz "$TSC_MHZ" \
 	--arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg commit "$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-	--argjson lookup "$LOOKUP_JSON" --argjson window "$DURATION_S" '
+	--argjson lookup "$LOOKUP_JSON" --argjson window "$DURATION_S" \
+	--argjson where "$(jq -R -s 'split("\n") | map(select(length > 0))' "$T/where.txt")" '
 	split("\n") | map(select(length > 0) | split("\t")) |
 	map({system: .[0], scenario: .[1], flows: (.[2] | tonumber), packets: (.[3] | tonumber),
 	     seconds: ((.[4] | tonumber) / 1e9), mpps: ((.[3] | tonumber) / (.[4] | tonumber) * 1000),
@@ -167,7 +202,7 @@ jq -R -s --arg date "$(date -u +%FT%TZ)" --arg host "$(hostname)" --argjson mhz 
 	     cpu_share: ((.[6] | tonumber) / (.[4] | tonumber)), note: .[7]}) as $r |
 	{date: $date, host: $host, cpu: $cpu, tsc_mhz: $mhz, load: $load, commit: $commit,
 	 window_s: $window, setup: "net_pcap infinite_rx 64-byte UDP -> one PMD on lcore 1 -> net_null",
-	 results: $r, bench_lookup: $lookup}' "$T/results.tsv" >"$RESULTS/latest.json"
+	 results: $r, podswitchd_cycles_by_function: $where, bench_lookup: $lookup}' "$T/results.tsv" >"$RESULTS/latest.json"
 echo
 echo "# JSON: $RESULTS/latest.json"
 [ "$PROFILE" = 0 ] || echo "# profiles of the podswitchd PMD: $RESULTS/profile-*.txt"
