@@ -42,7 +42,11 @@ pod_alive a && pod_alive b && pod_alive c && pod_alive d || fail "a pod died wit
 start_switch "$T/sw.json"
 ports_after=$(ctlj port list | jq -c '[.ports[] | {name, type, output, options}] | sort_by(.name)')
 [ "$ports_before" = "$ports_after" ] || fail "ports after restart differ: $ports_before -> $ports_after"
-ok "restarted: the same 4 ports with their options and outputs"
+ctl state export "$T/export.json" || fail "state export"
+jq -e '.format == "podswitch-state" and (.ports | length == 4) and (.ports | map(.name) | sort == ["mc","md","va","vb"])' \
+	"$T/export.json" >/dev/null || fail "state export: $(cat "$T/export.json")"
+ctl state show | grep -q "state.json" || fail "state show: $(ctl state show)"
+ok "restarted: the same 4 ports with their options and outputs; state show, state export"
 
 wait_until 20 port_up va || fail "va not reconnected"
 wait_until 20 port_up vb || fail "vb not reconnected"

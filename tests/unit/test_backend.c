@@ -576,6 +576,11 @@ main(int argc, char **argv)
 	assert_int_equal(psw_backend_set_socket_dir(tmp), 0);
 	assert_int_equal(psw_backend_init(), 0);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	/* a failed assertion may have left test_tap_netdev's namespace */
+	snprintf(tmp, sizeof(tmp), "ip netns del psut%d 2>/dev/null", (int)getpid());
+	int none_left = system(tmp); /* nonzero: no such namespace, the usual case */
+	(void)none_left;
+	snprintf(tmp, sizeof(tmp), "/tmp/psw-ut-backend.%d", (int)getpid());
 	psw_backend_fini();
 	rmdir(tmp);
 	rte_mempool_free(pool);
