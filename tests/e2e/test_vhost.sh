@@ -41,6 +41,20 @@ ctl port del va >/dev/null && ctl port del vb >/dev/null || fail "port del"
 stop_pod a; stop_pod b
 ok "client mode: port del keeps the pod's own socket"
 
+# --- 1b. multi-queue: the port offers up to 4 queue pairs (and polls 4 rx queues); the
+# pod negotiates 2 and sends on both.
+start_pod a "net_virtio_user0,path=$T/pa.sock,server=1,queues=2" txonly --txpkts=64 --rxq=2 --txq=2
+start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1" rxonly
+ctl port add qa --type vhost-user --option socket="$T/pa.sock" --option queues=4 --rxq 4 >/dev/null || fail "port add qa"
+ctl port add qb --type vhost-user --option socket="$T/pb.sock" --option queues=4 --output qa >/dev/null || fail "port add qb"
+ctl port set qa --output qb >/dev/null
+[ "$(jget .queues port show qa)" = 4 ] && [ "$(jget .rxq port show qa)" = 4 ] || fail "qa queues: $(ctlj port show qa)"
+wait_until 15 port_up qa || fail "qa link not up with a 2-queue pod"
+grows pod_rx b || fail "pod b receives nothing from a 2-queue pod"
+ctl port del qa >/dev/null && ctl port del qb >/dev/null || fail "port del qa/qb"
+stop_pod a; stop_pod b
+ok "multi-queue: a pod negotiating 2 of 4 queue pairs sends through the switch"
+
 # --- 2. server mode: podswitchd creates the sockets; the pods connect as clients. Up to
 # 2 queue pairs offered, the pods take 1.
 D=$T/sockets/srv
