@@ -111,7 +111,7 @@ $FP gen "$T/in2.pcap" \
 	"$E/Dot1Q(vlan=300)/IP(src='10.0.0.1',dst='10.3.0.1')/UDP(dport=9)@other" \
 	"$E/IP(src='10.0.0.1',dst='10.3.0.1')/UDP(dport=7001)@multi"
 ctl port add in2 --devargs "net_pcap2,rx_pcap=$T/in2.pcap" >/dev/null
-wait_until 10 test "$(jget .stats.rx_packets port show in2)" = 4 || fail "in2 rx"
+wait_until 10 test "$(jget .stats.rx_packets port show in2)" = 4 || fail "in2 rx: $(ctlj port show in2 | jq -c .stats)"
 wait_until 5 test "$(jget .stats.tx_packets port show oa)" = 2 || fail "oa tx $(jget .stats.tx_packets port show oa)"
 # Deletes: by cookie, strict (only the rule with that exact match and priority), loose.
 [ "$(ctlj flow del --cookie 0x77 | jq .deleted)" = 2 ] || fail "delete by cookie"
