@@ -554,7 +554,10 @@ main(void)
 	char cmd[PATH_MAX + 16];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rte_eal_get_runtime_dir());
+	psw_flow_pipeline_fini();
 	psw_port_del_all();
+	psw_pmd_fini();
+	psw_rcu_fini();
 	rte_eal_cleanup();
 	if (strstr(cmd, "test_flow_table_") && system(cmd) != 0)
 		rc = rc ? rc : 1;
