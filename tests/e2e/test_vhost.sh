@@ -15,9 +15,10 @@ start_switch "$T/sw.json"
 start_pod a "net_virtio_user0,path=$T/pa.sock,server=1,queues=1,mac=02:00:00:00:0a:01" txonly --txpkts=64
 start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1,mac=02:00:00:00:0b:01" rxonly
 wait_until 10 test -S "$T/pa.sock" -a -S "$T/pb.sock" || fail "pods did not create their sockets"
-ctl port add va --type vhost-user --option socket="$T/pa.sock" >/dev/null || fail "port add va"
-ctl port add vb --type vhost-user --option socket="$T/pb.sock" --output va >/dev/null || fail "port add vb"
-ctl port set va --output vb >/dev/null
+# b first, so that everything a sends has somewhere to go.
+ctl port add vb --type vhost-user --option socket="$T/pb.sock" >/dev/null || fail "port add vb"
+ctl port add va --type vhost-user --option socket="$T/pa.sock" --output vb >/dev/null || fail "port add va"
+ctl port set vb --output va >/dev/null
 [ "$(jget .mode port show va)" = client ] || fail "va mode: $(ctlj port show va)"
 wait_until 15 port_up va || fail "va link not up: $(ctlj port show va | jq -c .link); $(tail -5 "$T/pod-a.log")"
 wait_until 15 port_up vb || fail "vb link not up"
