@@ -48,6 +48,22 @@ struct psw_flow_result {
 
 struct psw_flow_cache;
 
+/* A per-PMD cache of L2 decisions keyed by (rule, in_port, source, destination) only, in
+ * front of the FDB: with many flows between few MACs (the exact-match cache misses on
+ * every new 5-tuple), the decision still costs one line instead of two FDB lookups.
+ * Valid for one generation, like everything cached. */
+#define PSW_L2C_SIZE 256
+struct psw_l2c_entry {
+	uint32_t gen;
+	uint16_t in_port;
+	uint16_t out_port;               /* unicast port, or the single port of a flood */
+	uint16_t net;
+	uint8_t flood;
+	struct rte_ether_addr src, dst;
+	const struct psw_flow_result *rr; /* the NORMAL rule's result */
+	const struct psw_fdb_entry *src_e;
+};
+
 /* Per-PMD state of the pipeline (pmd->flow_ctx), made by psw_pipeline_pmd_init(). */
 struct psw_flow_ctx {
 	struct psw_flow_cache *cache;
@@ -62,6 +78,7 @@ struct psw_flow_ctx {
 	uint64_t floods;                 /* packets flooded */
 	uint64_t flood_copies;           /* copies made for floods and multiple outputs */
 	struct psw_l2_learn_filter learn;
+	struct psw_l2c_entry l2c[PSW_L2C_SIZE];
 };
 
 /* The tunnel actions (PSW_ACT_ENCAP_VXLAN, PSW_ACT_DECAP_VXLAN) are filled in by the

@@ -259,9 +259,36 @@ normal(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, struct rte_mbuf *m, uint16
        const struct psw_flow_result *rr, const struct psw_flow_key *k, uint32_t hash,
        uint64_t gen, bool cached)
 {
+	/* The MACs are key words 1 (dl_dst, dl_src[0..1]) and 2 (dl_src[2..5] in the low half). */
+	const uint64_t *w = psw_flow_key_words(k);
+	uint64_t x = (w[1] * 0x9e3779b97f4a7c15ull) ^ ((w[2] & 0xffffffffu) * 0xc2b2ae3d27d4eb4full);
+	struct psw_l2c_entry *c = &ctx->l2c[((x >> 40) ^ in_port) & (PSW_L2C_SIZE - 1)];
 	struct psw_l2_decision d;
 
-	psw_l2_decide_rcu(in_port, &k->dl_src, &k->dl_dst, &d);
+	if (c->gen == (uint32_t)gen && c->rr == rr && c->in_port == in_port &&
+	    rte_is_same_ether_addr(&c->src, &k->dl_src) &&
+	    rte_is_same_ether_addr(&c->dst, &k->dl_dst)) {
+		d.net = c->net;
+		d.out_port = c->out_port;
+		d.verdict = c->flood ? PSW_L2_FLOOD : PSW_L2_UNICAST;
+		d.src_state = PSW_L2_SRC_KNOWN;
+		d.src_e = c->src_e;
+		d.drop_reason = 0;
+		d.dst_multicast = 0;
+	} else {
+		psw_l2_decide_rcu(in_port, &k->dl_src, &k->dl_dst, &d);
+		if (d.src_state == PSW_L2_SRC_KNOWN && d.verdict != PSW_L2_DROP) {
+			c->gen = (uint32_t)gen;
+			c->rr = rr;
+			c->in_port = in_port;
+			c->src = k->dl_src;
+			c->dst = k->dl_dst;
+			c->net = d.net;
+			c->out_port = d.out_port;
+			c->flood = d.verdict == PSW_L2_FLOOD;
+			c->src_e = d.src_e;
+		}
+	}
 	if (unlikely(d.src_state != PSW_L2_SRC_KNOWN || d.verdict == PSW_L2_DROP)) {
 		/* Not a decision to keep: cache the rule, decide again next time. */
 		if (!cached && may_insert(ctx))
