@@ -2,9 +2,11 @@
 # the pod-interface tests (issue 4). Source after lib.sh. Every pod is stopped and every
 # namespace deleted on exit.
 #
-# testpmd pods run on CPU 0 (main and forwarding lcore both there: --lcores 0@0,1@0) so
-# the switch's PMD keeps CPU 1; --stats-period keeps testpmd running without a tty and
-# prints the counters that pod_rx/pod_tx read.
+# testpmd pods use no hugepages (--no-huge: EAL backs memory with a memfd, which
+# virtio-user can share), so tests do not depend on what other processes hold. They run
+# on CPU 0 (main and forwarding lcore both there: --lcores 0@0,1@0) so the switch's PMD
+# keeps CPU 1; --stats-period keeps testpmd running without a tty and prints the
+# counters that pod_rx/pod_tx read.
 
 declare -A POD_PID=()
 NSP=psw4n$$
@@ -13,7 +15,7 @@ NSP=psw4n$$
 start_pod() {
 	local name=$1 vdev=$2 mode=$3; shift 3
 	local prefix=psw4$name$$
-	dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-pci --single-file-segments --file-prefix "$prefix" \
+	dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-huge --no-pci --single-file-segments --file-prefix "$prefix" \
 		--log-level 'pmd.net.virtio.*:error' --vdev "$vdev" -- \
 		--forward-mode="$mode" --stats-period 1 --nb-cores=1 --total-num-mbufs=4096 \
 		--no-flush-rx "$@" >"$T/pod-$name.log" 2>&1 &
@@ -68,7 +70,7 @@ start_ipod() {
 	mkfifo "$T/pod-$name.in"
 	exec {fd}<>"$T/pod-$name.in"
 	POD_FD[$name]=$fd
-	"${pre[@]}" stdbuf -oL dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-pci --file-prefix "psw4$name$$" \
+	"${pre[@]}" stdbuf -oL dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-huge --no-pci --file-prefix "psw4$name$$" \
 		--vdev "$vdev" -- -i --forward-mode="$mode" --nb-cores=1 --total-num-mbufs=4096 \
 		<"$T/pod-$name.in" >"$T/pod-$name.log" 2>&1 &
 	POD_PID[$name]=$!

@@ -57,7 +57,7 @@ grep -q '@/podswitch/na$' /proc/net/unix && fail "abstract listener @/podswitch/
 # The listener is reachable only from inside: run the pods there.
 start_pod_ns() { local ns=$1; shift; local name=$1; shift
 	# pods.sh's start_pod, inside the namespace
-	ip netns exec "$ns" dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-pci --file-prefix "psw4$name$$" \
+	ip netns exec "$ns" dpdk-testpmd --lcores 0@0,1@0 -m 128 --no-huge --no-pci --file-prefix "psw4$name$$" \
 		--vdev "$1" -- --forward-mode="$2" --stats-period 1 --nb-cores=1 --total-num-mbufs=4096 \
 		>"$T/pod-$name.log" 2>&1 &
 	POD_PID[$name]=$!

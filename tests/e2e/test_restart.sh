@@ -17,7 +17,7 @@ mkns ${NSP}d
 # vhost-user client mode: a sends to b.
 start_pod a "net_virtio_user0,path=$T/pa.sock,server=1,queues=1" txonly --txpkts=64
 start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1" rxonly
-wait_until 10 test -S "$T/pa.sock" -a -S "$T/pb.sock" || fail "pods did not create their sockets"
+wait_until 20 test -S "$T/pa.sock" -a -S "$T/pb.sock" || fail "pods did not create their sockets: $(tail -3 "$T/pod-a.log" "$T/pod-b.log")"
 ctl port add va --type vhost-user --option socket="$T/pa.sock" >/dev/null || fail "port add va"
 ctl port add vb --type vhost-user --option socket="$T/pb.sock" --output va >/dev/null || fail "port add vb"
 ctl port set va --output vb >/dev/null

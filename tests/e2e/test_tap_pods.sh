@@ -45,7 +45,7 @@ ok "iperf3 a -> b through podswitchd: $((bps / 1000000)) Mbit/s"
 
 # --- 2. a kernel pod pings a DPDK pod (testpmd icmpecho, vhost-user client mode)
 start_pod e "net_virtio_user0,path=$T/pe.sock,server=1,queues=1,mac=02:44:00:00:00:0e" icmpecho
-wait_until 10 test -S "$T/pe.sock" || fail "pod e did not create its socket"
+wait_until 20 test -S "$T/pe.sock" || fail "pod e did not create its socket: $(tail -3 "$T/pod-e.log")"
 ctl port add ve --type vhost-user --option socket="$T/pe.sock" >/dev/null || fail "port add ve"
 ctl port add tc --type tap --option ifname=$IFC --output ve >/dev/null || fail "port add tc"
 ctl port set ve --output tc >/dev/null

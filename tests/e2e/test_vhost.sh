@@ -14,7 +14,7 @@ start_switch "$T/sw.json"
 # --- 1. client mode (the default): pods first, each blocks until podswitchd connects.
 start_pod a "net_virtio_user0,path=$T/pa.sock,server=1,queues=1,mac=02:00:00:00:0a:01" txonly --txpkts=64
 start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1,mac=02:00:00:00:0b:01" rxonly
-wait_until 10 test -S "$T/pa.sock" -a -S "$T/pb.sock" || fail "pods did not create their sockets"
+wait_until 20 test -S "$T/pa.sock" -a -S "$T/pb.sock" || fail "pods did not create their sockets: $(tail -3 "$T/pod-a.log" "$T/pod-b.log")"
 # b first, so that everything a sends has somewhere to go.
 ctl port add vb --type vhost-user --option socket="$T/pb.sock" >/dev/null || fail "port add vb"
 ctl port add va --type vhost-user --option socket="$T/pa.sock" --output vb >/dev/null || fail "port add va"
@@ -31,10 +31,13 @@ ok "client mode: pod a -> podswitchd -> pod b (pod b rx $(pod_rx b), switch va r
 # up when the new pod opens its socket, and traffic resumes: podswitchd reconnects.
 stop_pod b
 wait_until 5 port_down vb || fail "vb link still up after pod b stopped"
+# Meanwhile what a sends to b is dropped and counted, not queued.
+pd() { jget .stats.drops_by_reason.port_down port show vb; }
+grows pd || fail "no port_down drops counted while pod b is away: $(ctlj port show vb | jq -c .stats)"
 start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1,mac=02:00:00:00:0b:01" rxonly
 wait_until 15 port_up vb || fail "vb link not up after pod b restarted"
 grows pod_rx b || fail "pod b receives nothing after its restart"
-ok "client mode: pod b restarted, podswitchd reconnected, traffic resumed"
+ok "client mode: pod b away: link down, its traffic dropped as port_down; restarted: reconnected, traffic resumed"
 
 # port.del in client mode leaves the pod's socket alone.
 ctl port del va >/dev/null && ctl port del vb >/dev/null || fail "port del"
