@@ -57,17 +57,20 @@ ovs_start() {
 		--pidfile="$OVS_DIR/ovsdb-server.pid" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
 		--log-file="$OVS_DIR/ovsdb-server.log" -vconsole:off --detach --no-chdir 2>>"$OVS_DIR/start.err"
 	ovs_vsctl --no-wait init
-	# 1 GB of hugepages: OVS sizes its shared mempool at 262,144 mbufs and halves on
-	# failure; 100,000 of them stay in net_pcap's infinite_rx ring.
+	# Hugepage memory grows on demand up to 1 GB (no dpdk-socket-mem: nothing reserved
+	# up front, which fails when other DPDK processes hold some of the pages). OVS sizes
+	# its shared mempool at 262,144 mbufs and halves on failure; 100,000 of them stay in
+	# net_pcap's infinite_rx ring.
 	ovs_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 		other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
-		other_config:dpdk-socket-mem=1024 other_config:dpdk-socket-limit=1024 \
+		other_config:dpdk-socket-limit=1024 \
 		"other_config:dpdk-extra=\"--no-pci --file-prefix=ovsbench$$\""
 	ip netns add "$OVS_NS"
 	ip netns exec "$OVS_NS" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
 		--pidfile="$OVS_DIR/ovs-vswitchd.pid" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" \
 		--log-file="$OVS_DIR/ovs-vswitchd.log" -vconsole:off --detach --no-chdir 2>>"$OVS_DIR/start.err"
-	if ! ovs_vsctl add-br "$OVS_BR" -- set bridge "$OVS_BR" datapath_type=netdev; then
+	if ! kill -0 "$(ovs_pid)" 2>/dev/null ||
+	   ! ovs_vsctl add-br "$OVS_BR" -- set bridge "$OVS_BR" datapath_type=netdev; then
 		echo "ovs: bridge not created:" >&2; tail -20 "$OVS_DIR/ovs-vswitchd.log" >&2; return 1
 	fi
 	ovs_ofctl mod-port "$OVS_BR" "$OVS_BR" no-flood

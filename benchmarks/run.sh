@@ -55,7 +55,7 @@ want() { [[ ",$ONLY," == *",$1,"* ]]; }
 T=$(mktemp -d /tmp/podswitch-bench.XXXXXX)
 RESULTS=$SRC/benchmarks/results
 mkdir -p "$RESULTS"
-rm -f "$RESULTS"/profile-*.txt "$RESULTS"/ovs-pmd-stats-*.txt
+rm -f "$RESULTS"/profile-*.txt "$RESULTS"/ovs-pmd-stats-*.txt "$RESULTS"/podswitchd-flow-stats-*.json
 : >"$T/results.tsv"
 : >"$T/where.txt"
 
@@ -90,13 +90,6 @@ for f in $FLOWS; do
 		mv "$p.tmp" "$p"
 	fi
 done
-
-# The frame a known-unicast sink sends once, so that its MAC is learned.
-LEARN_PCAP=$PCAPS/learn.pcap
-if [ ! -s "$LEARN_PCAP" ] || [ "$LEARN_PCAP" -ot "$SRC/benchmarks/gen_pcap.py" ]; then
-	/usr/bin/python3 "$SRC/benchmarks/gen_pcap.py" "$LEARN_PCAP" --flows 1 --packets 1 \
-		--src-mac 02:00:00:00:00:02 --dst-mac 02:00:00:00:00:01
-fi
 
 echo "# podswitch p2p benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# net_pcap infinite_rx (64-byte UDP) -> one PMD on lcore 1 -> net_null; warm-up ${WARMUP_S} s, window ${DURATION_S} s"
