@@ -38,7 +38,7 @@ static const struct psw_backend *const backends[] = {
 };
 
 static int event_fd = -1;
-static char socket_dir[PSW_SOCK_PATH_MAX + 1] = "/run/podswitch";
+static char socket_dir[PSW_SOCK_PATH_MAX + 1] = "/run/podswitch/sockets";
 
 int
 psw_backend_err(struct psw_rpc_error *err, int code, const char *fmt, ...)

@@ -65,7 +65,8 @@ int psw_backend_event_fd(void);
 /* Drain pending link events and refresh port link state (psw_port_poll_links()). Cheap
  * when nothing is pending: one non-blocking read. Call from the control loop. */
 void psw_backend_poll_events(void);
-/* Directory of default socket paths (<dir>/<port name>.sock); default /run/podswitch. */
+/* Directory of default socket paths (<dir>/<port name>.sock); default
+ * /run/podswitch/sockets (the config's socket_dir). */
 int psw_backend_set_socket_dir(const char *dir);
 
 #endif
