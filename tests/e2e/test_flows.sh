@@ -5,6 +5,18 @@
 # refused with the field named, trace, and the static output as the fallback.
 source "$(dirname "$0")/lib.sh"
 
+# wait_eq SECONDS WANT CMD...: until CMD's output is WANT (CMD runs again each time;
+# `wait_until N test "$(CMD)" = X` would expand CMD once, before waiting).
+wait_eq() {
+	local t=$1 want=$2 end
+	shift 2
+	end=$((SECONDS + t))
+	until [ "$("$@")" = "$want" ]; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
 FP="$PY $SRC/tests/e2e/flowpkt.py"
 E="Ether(src='02:00:00:00:00:01',dst='02:00:00:00:00:02')"
 
@@ -77,8 +89,8 @@ $FP gen "$T/in1.pcap" \
 	"$E/IP(src='192.168.66.7',dst='10.1.5.5')/UDP(dport=5000)@drop1" \
 	"$E/IP(src='10.0.0.1',dst='10.1.7.7')/TCP(dport=80)@a3"
 ctl port add in1 --devargs "net_pcap1,rx_pcap=$T/in1.pcap" >/dev/null
-wait_until 30 test "$(jget .stats.rx_packets port show in1)" = 11 || fail "in1 rx $(jget .stats.rx_packets port show in1)"
-wait_until 20 test "$(jget '.stats.drops_by_reason.no_rule' port show in1)" = 2 || fail "no_rule drops: $(jget .stats port show in1)"
+wait_eq 30 11 jget .stats.rx_packets port show in1 || fail "in1 rx $(jget .stats.rx_packets port show in1)"
+wait_eq 20 2 jget '.stats.drops_by_reason.no_rule' port show in1 || fail "no_rule drops: $(jget .stats port show in1)"
 [ "$(jget '.stats.drops_by_reason.action_drop' port show in1)" = 1 ] || fail "action_drop count"
 # Per-rule counters: the /16 rule saw a1 and a3 (60 and 61 bytes).
 ctlj flow list | jq -e '.flows[] | select(.priority == 10 and .match.nw_dst == "10.1.0.0/16") | .packets == 2 and .bytes >= 120' >/dev/null \
@@ -111,8 +123,8 @@ $FP gen "$T/in2.pcap" \
 	"$E/Dot1Q(vlan=300)/IP(src='10.0.0.1',dst='10.3.0.1')/UDP(dport=9)@other" \
 	"$E/IP(src='10.0.0.1',dst='10.3.0.1')/UDP(dport=7001)@multi"
 ctl port add in2 --devargs "net_pcap2,rx_pcap=$T/in2.pcap" >/dev/null
-wait_until 30 test "$(jget .stats.rx_packets port show in2)" = 4 || fail "in2 rx: $(ctlj port show in2 | jq -c .stats)"
-wait_until 20 test "$(jget .stats.tx_packets port show oa)" = 2 || fail "oa tx $(jget .stats.tx_packets port show oa)"
+wait_eq 30 4 jget .stats.rx_packets port show in2 || fail "in2 rx: $(ctlj port show in2 | jq -c .stats)"
+wait_eq 20 2 jget .stats.tx_packets port show oa || fail "oa tx $(jget .stats.tx_packets port show oa)"
 # Deletes: by cookie, strict (only the rule with that exact match and priority), loose.
 [ "$(ctlj flow del --cookie 0x77 | jq .deleted)" = 2 ] || fail "delete by cookie"
 [ "$(ctlj flow del "priority=61,udp,tp_dst=7004" --strict | jq .deleted)" = 1 ] || fail "strict delete"
@@ -150,7 +162,7 @@ ok "trace: rule, rewrites, outputs, misses; nothing sent"
 ctl flow clear >/dev/null
 ctl flow add "priority=5,udp,tp_dst=1,actions=output:ob" >/dev/null
 ctl port add in3 --devargs "net_pcap3,rx_pcap=$T/in1.pcap" --output oa >/dev/null
-wait_until 30 test "$(jget .stats.tx_packets port show oa)" = 11 || fail "static output fallback: oa tx $(jget .stats.tx_packets port show oa)"
+wait_eq 30 11 jget .stats.tx_packets port show oa || fail "static output fallback: oa tx $(jget .stats.tx_packets port show oa)"
 ok "static output is the fallback when no rule matches"
 
 stop_switch

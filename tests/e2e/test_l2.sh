@@ -5,6 +5,18 @@
 # trace shows the L2 decision. The default rule is the config's "priority=0,actions=normal".
 source "$(dirname "$0")/lib.sh"
 
+# wait_eq SECONDS WANT CMD...: until CMD's output is WANT (CMD runs again each time;
+# `wait_until N test "$(CMD)" = X` would expand CMD once, before waiting).
+wait_eq() {
+	local t=$1 want=$2 end
+	shift 2
+	end=$((SECONDS + t))
+	until [ "$("$@")" = "$want" ]; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
 FP="$PY $SRC/tests/e2e/flowpkt.py"
 A=02:00:00:00:00:0a B=02:00:00:00:00:0b E=02:00:00:00:00:0e X=02:00:00:00:00:0f
 BC=ff:ff:ff:ff:ff:ff
@@ -37,31 +49,31 @@ port b 1 n1 "$T/empty.pcap"
 port c 2 n1 "$T/empty.pcap"
 port d 3 n2 "$T/empty.pcap"
 port a 4 n1 "$T/a.pcap"
-wait_until 30 test "$(jget .stats.tx_packets port show c)" = 2 || fail "c got $(jget .stats.tx_packets port show c) of 2 floods"
-wait_until 20 test "$(fdb_port n1 $A)" = a || fail "A not learned on a: $(ctl fdb list)"
+wait_eq 30 2 jget .stats.tx_packets port show c || fail "c got $(jget .stats.tx_packets port show c) of 2 floods"
+wait_eq 20 a fdb_port n1 $A || fail "A not learned on a: $(ctl fdb list)"
 ok "broadcast and unknown unicast flooded in n1; source learned"
 
 # 2. Isolation: a broadcast in n2 reaches d only.
 port e 5 n2 "$T/e.pcap"
-wait_until 30 test "$(jget .stats.tx_packets port show d)" = 1 || fail "d got no broadcast from e"
+wait_eq 30 1 jget .stats.tx_packets port show d || fail "d got no broadcast from e"
 [ "$(fdb_port n1 $E)" = "" ] || fail "E learned in n1"
 [ "$(fdb_port n2 $E)" = e ] || fail "E not learned in n2"
 ok "networks isolated"
 
 # 3. Known unicast: B -> A goes to a only.
 port b2 6 n1 "$T/b2.pcap"
-wait_until 30 test "$(jget .stats.tx_packets port show a)" = 1 || fail "a got nothing from b2"
-wait_until 20 test "$(fdb_port n1 $B)" = b2 || fail "B not learned on b2: $(ctl fdb list)"
+wait_eq 30 1 jget .stats.tx_packets port show a || fail "a got nothing from b2"
+wait_eq 20 b2 fdb_port n1 $B || fail "B not learned on b2: $(ctl fdb list)"
 ctl trace "in_port=c,dl_src=02:00:00:00:00:0c,dl_dst=$B" >"$T/trace"
 grep -q "decision unicast" "$T/trace" && grep -q "Output: b2 " "$T/trace" || fail "trace: $(cat "$T/trace")"
 ok "known unicast to its port only; trace shows the L2 decision"
 
 # 4. A moves from a to a2 and is relearned at once: X -> A goes to a2, not a.
 port a2 7 n1 "$T/a2.pcap"
-wait_until 30 test "$(jget .stats.tx_packets port show b2)" = 1 || fail "b2 got nothing from a2"
-wait_until 20 test "$(fdb_port n1 $A)" = a2 || fail "A not relearned on a2: $(ctl fdb list)"
+wait_eq 30 1 jget .stats.tx_packets port show b2 || fail "b2 got nothing from a2"
+wait_eq 20 a2 fdb_port n1 $A || fail "A not relearned on a2: $(ctl fdb list)"
 port x 8 n1 "$T/x.pcap"
-wait_until 30 test "$(jget .stats.tx_packets port show a2)" = 1 || fail "a2 got nothing from x"
+wait_eq 30 1 jget .stats.tx_packets port show a2 || fail "a2 got nothing from x"
 ok "moved MAC relearned at once"
 
 # 5. fdb list, flush, network list.
