@@ -18,6 +18,7 @@ extern const struct psw_rpc_method psw_rpc_network_methods[]; /* network.*, fdb.
 
 /* {"name": ...}: the network.add method, for the config's "networks". */
 json_t *psw_rpc_network_add(json_t *params, struct psw_rpc_error *err);
+json_t *psw_rpc_fdb_add(json_t *params, struct psw_rpc_error *err);
 /* The flow.add method ({rule} or {"rules":[rule|"text", ...]}). */
 json_t *psw_rpc_flow_add(json_t *params, struct psw_rpc_error *err);
 /* The config's "flows": an array of rule strings or rule objects, added all or none. */

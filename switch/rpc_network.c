@@ -202,8 +202,8 @@ rpc_fdb_list(json_t *params, struct psw_rpc_error *err)
 	return json_pack("{so}", "entries", c.arr);
 }
 
-static json_t *
-rpc_fdb_add(json_t *params, struct psw_rpc_error *err)
+json_t *
+psw_rpc_fdb_add(json_t *params, struct psw_rpc_error *err)
 {
 	static const struct psw_rpc_param spec[] = {
 		{"network", PSW_T_STRING, true},
@@ -246,6 +246,7 @@ rpc_fdb_flush(json_t *params, struct psw_rpc_error *err)
 		{NULL},
 	};
 	const struct psw_port *p = NULL;
+	unsigned n;
 	uint16_t net;
 	bool bad;
 
@@ -256,7 +257,9 @@ rpc_fdb_flush(json_t *params, struct psw_rpc_error *err)
 		return NULL;
 	if (json_object_get(params, "port") && !(p = port_param(params, "port", err)))
 		return NULL;
-	return json_pack("{si}", "flushed", psw_l2_fdb_flush(net, p ? p->id : PSW_PORT_NONE));
+	n = psw_l2_fdb_flush(net, p ? p->id : PSW_PORT_NONE);
+	psw_config_changed(); /* static entries may be gone */
+	return json_pack("{si}", "flushed", n);
 }
 
 const struct psw_rpc_method psw_rpc_network_methods[] = {
@@ -266,7 +269,7 @@ const struct psw_rpc_method psw_rpc_network_methods[] = {
 	{"network.join", rpc_network_join},
 	{"network.leave", rpc_network_leave},
 	{"fdb.list", rpc_fdb_list},
-	{"fdb.add", rpc_fdb_add},
+	{"fdb.add", psw_rpc_fdb_add},
 	{"fdb.flush", rpc_fdb_flush},
 	{NULL, NULL},
 };

@@ -14,6 +14,7 @@
 #include "pmd.h"
 #include "port.h"
 #include "rpc.h"
+#include "rpc_flow.h"
 #include "rpcs.h"
 
 static double start_time;
@@ -175,6 +176,9 @@ rpc_pmd_stats(json_t *params, struct psw_rpc_error *err)
 			"iterations", (json_int_t)s.iterations, "sleeps", (json_int_t)s.sleeps,
 			"busy_pct", total ? 100.0 * (double)s.busy_cycles / (double)total : 0.0,
 			"rxqs", rxqs, "drops_by_reason", drops));
+		/* Exact-match cache hits and misses, L2 decisions, floods (flow pipeline). */
+		json_object_set_new(json_array_get(pmds, json_array_size(pmds) - 1), "pipeline",
+				    psw_rpc_pmd_flow_stats(i));
 	}
 	return json_pack("{s:o}", "pmds", pmds);
 }

@@ -2,7 +2,7 @@
  * state_sections.c: what the state file holds and in which order it is replayed
  * (control thread, at start and after every change): networks, then ports (which join
  * their networks), then the ports' static outputs (a port may name one created after it),
- * then the rules (which name ports). Each section is a list of the RPC params that
+ * static MAC entries, then the rules (which name ports). Each section is a list of the RPC params that
  * recreate it, replayed through the same handlers (state.c).
  */
 #include <stdlib.h>
@@ -59,10 +59,38 @@ flows_dump(void)
 	return a;
 }
 
+static int
+static_one(const struct psw_fdb_entry *e, void *arg)
+{
+	struct rte_ether_addr mac;
+	char m[RTE_ETHER_ADDR_FMT_SIZE];
+	const struct psw_port *p = psw_port_get(e->port);
+
+	if (!e->is_static || p == NULL)
+		return 0;
+	for (int b = 0; b < 6; b++)
+		mac.addr_bytes[b] = (uint8_t)(e->key >> (40 - 8 * b));
+	rte_ether_format_addr(m, sizeof(m), &mac);
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s}", "network",
+					     psw_l2_network_name(e->net), "mac", m, "port", p->name));
+	return 0;
+}
+
+/* Static MAC entries (fdb.add); learned ones are relearned from traffic. */
+static json_t *
+fdb_static_dump(void)
+{
+	json_t *a = json_array();
+
+	psw_l2_fdb_foreach(0, static_one, a);
+	return a;
+}
+
 static const struct psw_state_section sections[] = {
 	{"networks", networks_dump, psw_rpc_network_add},
 	{"ports", psw_rpc_port_dump, psw_rpc_port_add},
 	{"port_outputs", psw_rpc_port_outputs_dump, psw_rpc_port_set},
+	{"fdb_static", fdb_static_dump, psw_rpc_fdb_add},
 	{"flows", flows_dump, psw_rpc_flow_add},
 };
 
