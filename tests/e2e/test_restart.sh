@@ -31,8 +31,17 @@ start_ipod d ${NSP}d "net_memif0,role=client,socket=/podswitch/md" rxonly
 for p in va vb mc md; do wait_until 15 port_up $p || fail "$p link not up"; done
 grows pod_rx b || fail "vhost-user: pod b receives nothing"
 grows ipod_rx d || fail "memif: pod d receives nothing"
+# A network and rules, to come back too (rules that match none of this traffic).
+ctl network add pods4 >/dev/null || fail "network add"
+ctl flow add "priority=40,ip,nw_src=192.168.66.0/24,actions=drop" >/dev/null || fail "flow add drop"
+ctl flow add "priority=30,udp,tp_dst=9999,actions=output:vb" >/dev/null || fail "flow add output"
+grows pod_rx b || fail "vhost-user: pod b receives nothing once rules exist"
 ctlj state show | jq -e '.state.ports | length == 4' >/dev/null || fail "state file: $(ctlj state show)"
 ports_before=$(ctlj port list | jq -c '[.ports[] | {name, type, output, options}] | sort_by(.name)')
+flows_before=$(ctlj flow list | jq -c '[.flows[] | {priority, match, actions}] | sort_by(.priority)')
+nets_before=$(ctlj network list | jq -c '[.networks[].name] | sort')
+echo "$flows_before" | jq -e 'length >= 2 and all(.[]; .priority != null and .actions != null)' >/dev/null \
+	|| fail "flow list before the kill: $flows_before"
 ok "before: vhost-user a -> b and memif c -> d flowing; state file has 4 ports"
 
 # SIGKILL: no orderly stop, sockets and the memif socket file are left behind. The memif
@@ -46,11 +55,15 @@ pod_alive a && pod_alive b && pod_alive c && pod_alive d || fail "a pod died wit
 start_switch "$T/sw.json"
 ports_after=$(ctlj port list | jq -c '[.ports[] | {name, type, output, options}] | sort_by(.name)')
 [ "$ports_before" = "$ports_after" ] || fail "ports after restart differ: $ports_before -> $ports_after"
+flows_after=$(ctlj flow list | jq -c '[.flows[] | {priority, match, actions}] | sort_by(.priority)')
+[ "$flows_before" = "$flows_after" ] || fail "rules after restart differ: $flows_before -> $flows_after"
+nets_after=$(ctlj network list | jq -c '[.networks[].name] | sort')
+[ "$nets_before" = "$nets_after" ] && echo "$nets_after" | grep -q pods4 || fail "networks after restart: $nets_before -> $nets_after"
 ctl state export "$T/export.json" || fail "state export"
 jq -e '.format == "podswitch-state" and (.ports | length == 4) and (.ports | map(.name) | sort == ["mc","md","va","vb"])' \
 	"$T/export.json" >/dev/null || fail "state export: $(cat "$T/export.json")"
 ctl state show | grep -q "state.json" || fail "state show: $(ctl state show)"
-ok "restarted: the same 4 ports with their options and outputs; state show, state export"
+ok "restarted: the same 4 ports (options, outputs), network and rules; state show, state export"
 
 wait_until 20 port_up va || fail "va not reconnected"
 wait_until 20 port_up vb || fail "vb not reconnected"
