@@ -186,8 +186,8 @@ abstract_bound(const char *name)
  * hold its file (a poll() in progress holds what it polls, and an fd number is reused at
  * once; DPDK's vhost-user events thread polls with a 1 s timeout). Measured: up to
  * 0.9 s, when a port is deleted and added again at once (tests/e2e/test_port_leak.sh).
- * Give it a second and a half; then probe anyway (and fail naming the socket). */
-static void
+ * Give it a second and a half. 0, or -EADDRINUSE when the name stays taken. */
+static int
 wait_abstract_free(const char *name)
 {
 	int i;
@@ -197,6 +197,7 @@ wait_abstract_free(const char *name)
 	if (i > 0)
 		RTE_LOG(DEBUG, USER1, "memif: waited %d ms for @%s to be released\n", i * 20,
 			name);
+	return i < 75 ? 0 : -EADDRINUSE;
 }
 
 /* rte_dev_probe, with what net_memif allocates recorded for this port (memif_leaks.c). */
@@ -205,12 +206,12 @@ probe_tracked(const char *name, const struct memif_conf *c, const char *devargs)
 {
 	int rc;
 
-	if (c->abstract)
-		wait_abstract_free(c->socket);
+	if (c->abstract && wait_abstract_free(c->socket) < 0)
+		return -EADDRINUSE;
 	psw_memif_track_begin(name);
 	rc = rte_dev_probe(devargs);
 	psw_memif_track_probed();
-	return rc;
+	return rc == -1 ? -EIO : rc; /* some drivers fail with -1, not an errno */
 }
 
 static int

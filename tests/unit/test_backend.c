@@ -391,6 +391,24 @@ test_memif_in_netns(void **state)
 	assert_true(abstract_listener(sock));
 	take_down("memif", "mm1", opts, port);
 	assert_false(abstract_listener(sock));
+
+	/* Someone else holds the name: a clear error (after a short wait), nothing left. */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char devargs[PSW_DEVARGS_MAX];
+	struct psw_rpc_error err;
+	json_t *o = json_loads(opts, 0, NULL);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+	memcpy(sa.sun_path + 1, sock, strlen(sock));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(sock))), 0);
+	assert_int_equal(psw_backend_memif.prepare("mm1", o, devargs, sizeof(devargs), &err), 0);
+	assert_true(psw_backend_memif.probe("mm1", o, devargs, &err) < 0);
+	if (strstr(err.message, "Address already in use") == NULL)
+		fail_msg("probe error: %s", err.message);
+	psw_backend_memif.removed("mm1", o);
+	close(fd);
+	json_decref(o);
 }
 
 static void
