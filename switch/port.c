@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "backend.h"
 #include "pmd.h"
 #include "port.h"
 #include "rcu.h"
@@ -492,7 +493,9 @@ psw_port_clear_counters(uint16_t id)
 void
 psw_port_poll_links(void)
 {
+	const struct psw_backend *be;
 	struct rte_eth_link link;
+	int up;
 
 	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
 		struct psw_port *p = &psw_ports[i];
@@ -503,6 +506,10 @@ psw_port_poll_links(void)
 		if (rte_eth_link_get_nowait(p->dpdk_port, &link) != 0)
 			continue;
 		p->link_up = link.link_status == RTE_ETH_LINK_UP;
+		/* Where ethdev cannot tell (a tap moved into a pod), its back end answers. */
+		be = psw_backend_find(p->type);
+		if (be != NULL && be->link != NULL && (up = be->link(p->dpdk_port)) >= 0)
+			p->link_up = up == 1;
 		p->link_speed = link.link_speed;
 		p->link_full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
 	}

@@ -245,6 +245,12 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 	if (fill_conf(params, &conf, &be, err) != 0)
 		return NULL;
 	options = json_object_get(params, "options");
+	/* A multi-queue pod port (vhost-user "queues") is polled on every queue it may
+	 * enable, unless rxq says otherwise. */
+	if (conf.n_rxq == 0 && json_is_integer(json_object_get(options, "queues")) &&
+	    json_integer_value(json_object_get(options, "queues")) > 1 &&
+	    json_integer_value(json_object_get(options, "queues")) <= PSW_MAX_QUEUES)
+		conf.n_rxq = (uint16_t)json_integer_value(json_object_get(options, "queues"));
 	if (be != NULL) {
 		if (be->prepare(conf.name, options, conf.devargs, sizeof(conf.devargs), err) != 0)
 			return NULL;
@@ -306,6 +312,8 @@ rpc_port_del(json_t *params, struct psw_rpc_error *err)
 	id = p->id;
 	snprintf(name, sizeof(name), "%s", p->name);
 	be = psw_backend_find(p->type);
+	if (be != NULL && be->stopping != NULL)
+		be->stopping(name, json_object_get(specs[id].params, "options"));
 	if (psw_port_del(id, msg, sizeof(msg)) != 0)
 		return psw_rpc_err(err, PSW_RPC_FAILED, "port %s: %s", name, msg);
 	spec = specs[id].params;
