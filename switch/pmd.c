@@ -103,7 +103,9 @@ pmd_main(void *arg)
 		pmd->now = start;
 		for (uint16_t i = 0; i < set->n; i++) {
 			const struct psw_rxq *q = &set->q[i];
-			uint16_t n = rte_eth_rx_burst(q->dpdk_port, q->queue, pkts, PSW_BURST);
+			uint16_t n = likely(q->io == NULL)
+				? rte_eth_rx_burst(q->dpdk_port, q->queue, pkts, PSW_BURST)
+				: q->io->rx_burst(q->io->ctx, q->queue, pkts, PSW_BURST);
 
 			if (n == 0)
 				continue;
@@ -192,7 +194,7 @@ psw_pmd_assign_rxqs(void)
 
 			s->q[s->n++] = (struct psw_rxq){ .port = (uint16_t)i,
 							 .dpdk_port = p->dpdk_port,
-							 .queue = q };
+							 .queue = q, .io = p->io };
 		}
 	}
 	for (unsigned i = 0; i < psw_n_pmds; i++)

@@ -24,6 +24,7 @@ struct psw_rxq {
 	uint16_t port;       /* podswitch port id */
 	uint16_t dpdk_port;
 	uint16_t queue;
+	const struct psw_port_io *io; /* NULL: rte_eth_rx_burst(dpdk_port, queue) */
 };
 
 /* A PMD's rx queues: built by the control thread, swapped in whole (rcu.h). */

@@ -138,7 +138,8 @@ static bool
 dpdk_port_taken(uint16_t dpdk_port)
 {
 	for (unsigned i = 0; i < PSW_MAX_PORTS; i++)
-		if (psw_ports[i].used && psw_ports[i].dpdk_port == dpdk_port)
+		if (psw_ports[i].used && psw_ports[i].io == NULL &&
+		    psw_ports[i].dpdk_port == dpdk_port)
 			return true;
 	return false;
 }
@@ -298,6 +299,15 @@ configure_port(struct psw_port *p, const struct psw_port_conf *conf, char *err, 
 	return 0;
 }
 
+static int
+free_id(void)
+{
+	for (unsigned i = 0; i < PSW_MAX_PORTS; i++)
+		if (!psw_ports[i].used)
+			return (int)i;
+	return -1;
+}
+
 int
 psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_t errlen)
 {
@@ -314,12 +324,7 @@ psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_
 		return errf(err, errlen, -EEXIST, "port \"%s\" exists", conf->name);
 	if (conf->devargs[0] == '\0')
 		return errf(err, errlen, -EINVAL, "devargs: empty");
-	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
-		if (!psw_ports[i].used) {
-			id = (int)i;
-			break;
-		}
-	}
+	id = free_id();
 	if (id < 0)
 		return errf(err, errlen, -ENOSPC, "no free port (at most %d)", PSW_MAX_PORTS);
 
@@ -396,6 +401,61 @@ fail_detach:
 }
 
 int
+psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,
+		char *err, size_t errlen)
+{
+	struct psw_port *p;
+	int id, rc;
+
+	if (!psw_port_name_valid(conf->name))
+		return errf(err, errlen, -EINVAL,
+			    "name \"%s\": use 1-63 characters of A-Z a-z 0-9 _ . -", conf->name);
+	if (psw_port_by_name(conf->name) != NULL)
+		return errf(err, errlen, -EEXIST, "port \"%s\" exists", conf->name);
+	if (io->n_rxq == 0 || io->n_rxq > PSW_MAX_QUEUES || io->n_txq == 0 ||
+	    io->n_txq > PSW_MAX_QUEUES)
+		return errf(err, errlen, -EINVAL, "queues: 1..%d rx and tx", PSW_MAX_QUEUES);
+	id = free_id();
+	if (id < 0)
+		return errf(err, errlen, -ENOSPC, "no free port (at most %d)", PSW_MAX_PORTS);
+	p = &psw_ports[id];
+	memset(p, 0, sizeof(*p));
+	p->id = (uint16_t)id;
+	p->io = io;
+	p->dpdk_port = UINT16_MAX;
+	p->output = conf->output;
+	p->n_rxq = io->n_rxq;
+	p->n_txq = io->n_txq;
+	p->mtu = io->mtu;
+	p->mac = io->mac;
+	snprintf(p->name, sizeof(p->name), "%s", conf->name);
+	snprintf(p->type, sizeof(p->type), "%s", conf->type);
+	snprintf(p->driver, sizeof(p->driver), "%s", io->driver ? io->driver : "podswitch");
+	rte_spinlock_init(&p->tx_lock);
+	p->used = true;
+	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
+	rc = psw_pmd_assign_rxqs();
+	if (rc != 0) {
+		__atomic_store_n(&p->enabled, 0, __ATOMIC_RELEASE);
+		p->used = false;
+		psw_pmd_assign_rxqs();
+		psw_rcu_synchronize();
+		memset(p, 0, sizeof(*p));
+		return errf(err, errlen, rc, "cannot assign rx queues: %s", strerror(-rc));
+	}
+	return id;
+}
+
+void
+psw_port_set_link(uint16_t id, bool up)
+{
+	struct psw_port *p = psw_port_get(id);
+
+	if (p != NULL && p->io != NULL)
+		p->link_up = up;
+}
+
+int
 psw_port_del(uint16_t id, char *err, size_t errlen)
 {
 	struct psw_port *p = psw_port_get(id);
@@ -415,12 +475,15 @@ psw_port_del(uint16_t id, char *err, size_t errlen)
 	psw_pmd_assign_rxqs();
 	psw_rcu_synchronize();
 
-	if (rte_eth_dev_info_get(p->dpdk_port, &info) == 0 && info.device != NULL)
-		snprintf(bus_name, sizeof(bus_name), "%s", rte_bus_name(rte_dev_bus(info.device)));
-	rte_eth_dev_stop(p->dpdk_port);
-	rte_eth_dev_close(p->dpdk_port);
-	if (p->probed_here)
-		detach_device(p->dev_name, bus_name);
+	if (p->io == NULL) {
+		if (rte_eth_dev_info_get(p->dpdk_port, &info) == 0 && info.device != NULL)
+			snprintf(bus_name, sizeof(bus_name), "%s",
+				 rte_bus_name(rte_dev_bus(info.device)));
+		rte_eth_dev_stop(p->dpdk_port);
+		rte_eth_dev_close(p->dpdk_port);
+		if (p->probed_here)
+			detach_device(p->dev_name, bus_name);
+	}
 
 	for (unsigned i = 0; i < psw_n_pmds; i++)
 		memset(&psw_pmds[i]->port_stats[id], 0, sizeof(psw_pmds[i]->port_stats[id]));
@@ -500,7 +563,7 @@ psw_port_poll_links(void)
 	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
 		struct psw_port *p = &psw_ports[i];
 
-		if (!p->used)
+		if (!p->used || p->io != NULL) /* io ports: their owner sets link_up */
 			continue;
 		memset(&link, 0, sizeof(link));
 		if (rte_eth_link_get_nowait(p->dpdk_port, &link) != 0)

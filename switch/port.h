@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
 #include "drop.h"
@@ -22,6 +23,20 @@
 #define PSW_DEVARGS_MAX 1024
 #define PSW_PORT_NONE   UINT16_MAX
 #define PSW_MAX_QUEUES  16
+
+/* A port that podswitch serves itself instead of a DPDK driver (vhost/memif_server.c):
+ * PMDs call these in place of rte_eth_rx_burst / rte_eth_tx_burst. They run on PMD
+ * threads (one PMD per rx queue; tx queue = PMD index, shared ones under tx_lock): no
+ * lock, no system call, no log. tx_burst takes ownership of the packets it accepts. */
+struct psw_port_io {
+	uint16_t (*rx_burst)(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+	uint16_t (*tx_burst)(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+	void *ctx;
+	const char *driver;             /* shown as the port's driver */
+	uint16_t n_rxq, n_txq;
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+};
 
 /* What a caller asks for. Zero means "default". */
 struct psw_port_conf {
@@ -54,6 +69,7 @@ struct psw_port {
 	uint16_t n_txq;                /* tx queues; PMDs with idx >= n_txq share under tx_lock */
 	uint16_t mtu;
 	rte_spinlock_t tx_lock;        /* only used when n_txq < number of PMDs */
+	const struct psw_port_io *io;  /* NULL: an ethdev (dpdk_port) */
 
 	/* Control-thread fields. */
 	bool used;
@@ -82,6 +98,11 @@ void psw_port_on_remove(void (*fn)(uint16_t id));
 /* Probe (unless probe_done), configure, start, assign rx queues to PMDs, enable.
  * Returns the new id, or -errno with a message in err. Leaves nothing behind on failure. */
 int psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_t errlen);
+/* Add a port served by `io` (no ethdev). Returns the new id or -errno with err. */
+int psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,
+		    char *err, size_t errlen);
+/* Link state of an io port, from its owner (control thread). */
+void psw_port_set_link(uint16_t id, bool up);
 int psw_port_del(uint16_t id, char *err, size_t errlen);
 void psw_port_del_all(void);
 struct psw_port *psw_port_by_name(const char *name);

@@ -89,7 +89,7 @@ port_json(const struct psw_port *p)
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
 	o = json_pack("{s:s,s:i,s:s,s:s,s:i,s:s,s:s,s:i,s:i,s:i}",
 		      "name", p->name, "id", p->id, "type", p->type, "devargs", p->devargs,
-		      "dpdk_port", p->dpdk_port, "driver", p->driver, "mac", mac,
+		      "dpdk_port", p->io ? -1 : p->dpdk_port, "driver", p->driver, "mac", mac,
 		      "mtu", p->mtu, "rxq", p->n_rxq, "txq", p->n_txq);
 	json_object_set_new(o, "link", json_pack("{s:b,s:i,s:s}", "up", p->link_up,
 						 "speed_mbps", (int)p->link_speed, "duplex",
@@ -251,16 +251,26 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 	    json_integer_value(json_object_get(options, "queues")) > 1 &&
 	    json_integer_value(json_object_get(options, "queues")) <= PSW_MAX_QUEUES)
 		conf.n_rxq = (uint16_t)json_integer_value(json_object_get(options, "queues"));
-	if (be != NULL) {
-		if (be->prepare(conf.name, options, conf.devargs, sizeof(conf.devargs), err) != 0)
+	if (be != NULL && be->create != NULL) {
+		const struct psw_port_io *io;
+
+		if (be->create(conf.name, options, &conf, &io, err) != 0)
 			return NULL;
-		if (be->probe != NULL && be->probe(conf.name, options, conf.devargs, err) != 0) {
-			if (be->removed)
-				be->removed(conf.name, options);
-			return NULL;
+		id = psw_port_add_io(&conf, io, msg, sizeof(msg));
+	} else {
+		if (be != NULL) {
+			if (be->prepare(conf.name, options, conf.devargs, sizeof(conf.devargs),
+					err) != 0)
+				return NULL;
+			if (be->probe != NULL &&
+			    be->probe(conf.name, options, conf.devargs, err) != 0) {
+				if (be->removed)
+					be->removed(conf.name, options);
+				return NULL;
+			}
 		}
+		id = psw_port_add(&conf, be != NULL && be->probe != NULL, msg, sizeof(msg));
 	}
-	id = psw_port_add(&conf, be != NULL && be->probe != NULL, msg, sizeof(msg));
 	if (id < 0) {
 		if (be != NULL && be->removed)
 			be->removed(conf.name, options);

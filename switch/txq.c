@@ -11,6 +11,14 @@
 
 #include "pmd.h"
 
+static inline uint16_t
+tx_burst(const struct psw_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (likely(p->io == NULL))
+		return rte_eth_tx_burst(p->dpdk_port, q, pkts, n);
+	return p->io->tx_burst(p->io->ctx, q, pkts, n);
+}
+
 void
 psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 {
@@ -27,11 +35,11 @@ psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 		bytes += b->pkts[i]->pkt_len;
 
 	if (likely(q < p->n_txq)) {
-		sent = rte_eth_tx_burst(p->dpdk_port, q, b->pkts, n);
+		sent = tx_burst(p, q, b->pkts, n);
 	} else {
 		q = p->n_txq ? (uint16_t)(q % p->n_txq) : 0;
 		rte_spinlock_lock(&p->tx_lock);
-		sent = rte_eth_tx_burst(p->dpdk_port, q, b->pkts, n);
+		sent = tx_burst(p, q, b->pkts, n);
 		rte_spinlock_unlock(&p->tx_lock);
 	}
 	if (unlikely(sent < n)) {

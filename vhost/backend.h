@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "port.h"
 #include "rpc.h"
 
 struct psw_backend {
@@ -24,6 +25,12 @@ struct psw_backend {
 	 * Returns 0 or -1 with err set. */
 	int (*prepare)(const char *name, json_t *options, char *devargs, size_t len,
 		       struct psw_rpc_error *err);
+
+	/* Optional: a back end that serves the port itself, without a DPDK device
+	 * (vhost/memif_server.c). Fills *io (valid until removed() returns) from options
+	 * and conf (its mac, mtu); prepare and probe are then not called. 0 or -1 + err. */
+	int (*create)(const char *name, json_t *options, const struct psw_port_conf *conf,
+		      const struct psw_port_io **io, struct psw_rpc_error *err);
 
 	/* Optional: probe the device itself (e.g. inside another network namespace).
 	 * When NULL the switch calls rte_dev_probe(devargs). Returns 0 or -errno. */

@@ -15,6 +15,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "pmd.h"
 #include "port.h"
@@ -181,6 +182,69 @@ test_forward_and_count(void **state)
 	del("lonely");
 }
 
+/* An io port (psw_port_io): packets it is given land on a ring, and it receives
+ * what is on the ring, so a PMD iteration can be checked end to end without an ethdev. */
+static uint16_t
+ring_rx(void *ctx, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)q;
+	return (uint16_t)rte_ring_dequeue_burst(ctx, (void **)pkts, n, NULL);
+}
+
+static uint16_t
+ring_tx(void *ctx, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)q;
+	return (uint16_t)rte_ring_enqueue_burst(ctx, (void **)pkts, n, NULL);
+}
+
+static void
+test_io_port(void **state)
+{
+	struct rte_ring *r = rte_ring_create("io_test", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct psw_port_io io = { .rx_burst = ring_rx, .tx_burst = ring_tx, .ctx = r,
+				  .driver = "test-io", .n_rxq = 1, .n_txq = 1, .mtu = 1500 };
+	struct psw_port_conf c = { .output = PSW_PORT_NONE, .name = "io", .type = "memif" };
+	struct psw_pmd *pmd = psw_pmds[0];
+	struct rte_mbuf *pkts[PSW_BURST];
+	struct psw_port_counters cnt;
+	char err[256];
+	int id, in;
+
+	(void)state;
+	assert_non_null(r);
+	id = psw_port_add_io(&c, &io, err, sizeof(err));
+	assert_true(id >= 0);
+	assert_string_equal(psw_ports[id].driver, "test-io");
+	assert_true(psw_port_add_io(&c, &io, err, sizeof(err)) < 0); /* same name */
+	/* Its rx queue is handed to the PMD with the io functions. */
+	assert_int_equal(pmd->rxqs->n, 1);
+	assert_ptr_equal(pmd->rxqs->q[0].io, &io);
+
+	/* 40 packets forwarded to it: the ring takes 63, so all go out; counted as tx. */
+	in = add("src", "net_null6", (uint16_t)id);
+	assert_true(in >= 0);
+	psw_pipeline_burst(pmd, (uint16_t)in, pkts, burst(pkts, 32, 80));
+	psw_pipeline_burst(pmd, (uint16_t)in, pkts, burst(pkts, 8, 80));
+	psw_txq_flush_all(pmd);
+	psw_port_read_counters((uint16_t)id, &cnt);
+	assert_int_equal(cnt.tx_packets, 40);
+	assert_int_equal(rte_ring_count(r), 40);
+	/* 30 more: the ring is full after 23, the rest are tx_full drops at the io port. */
+	psw_pipeline_burst(pmd, (uint16_t)in, pkts, burst(pkts, 30, 80));
+	psw_txq_flush_all(pmd);
+	psw_port_read_counters((uint16_t)id, &cnt);
+	assert_int_equal(cnt.tx_packets, 63);
+	assert_int_equal(cnt.tx_drops, 7);
+
+	del("src");
+	del("io");
+	assert_null(psw_port_by_name("io"));
+	for (unsigned k; (k = rte_ring_dequeue_burst(r, (void **)pkts, PSW_BURST, NULL)) > 0;)
+		rte_pktmbuf_free_bulk(pkts, k);
+	rte_ring_free(r);
+}
+
 static int
 setup(void **state)
 {
@@ -216,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_add_del),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_forward_and_count),
+		cmocka_unit_test(test_io_port),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
