@@ -401,12 +401,12 @@ int main(int argc, char **argv)
 	const char *socket_path = NULL;
 	bool json = false, help = false;
 	uint64_t timeout_s = 30;
-	char **argbase = calloc((size_t)argc + 1, sizeof(*argbase));
+	/* On the stack: every early return below would otherwise have to free it. */
+	char *argbase[argc + 1];
 	char **args = argbase;
 	int nargs = 0;
 
-	if (!argbase)
-		return psw_ctl_error("out of memory");
+	memset(argbase, 0, sizeof(argbase));
 	/* Global options may appear anywhere; "--" ends them. */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -472,7 +472,6 @@ int main(int argc, char **argv)
 	opterr = 0; /* commands report bad options through psw_ctl_usage */
 	int rc = cmd->run(c, nargs - used + 1, args, json);
 	psw_client_close(c);
-	free(argbase);
 	fflush(stdout);
 	return rc;
 }
