@@ -27,7 +27,7 @@ flowing() {
 	[ "$(pmd_pkts)" -gt "$p1" ] || fail "$1: PMD packet counter stopped at $p1"
 }
 
-wait_until 10 test "$(sink_tx)" -gt 0 || fail "no packets forwarded at start"
+wait_until 10 '[ "$(sink_tx)" -gt 0 ]' || fail "no packets forwarded at start"
 flowing "before abuse"
 fds0=$(fds)
 ports0=$(ctlj port list | jq -c '[.ports[] | {name, output, devargs}]')
@@ -211,7 +211,7 @@ ok "late half line answered; abuse client done"
 # Afterwards: nothing changed, no drops, descriptors back, still forwarding.
 [ "$(ctlj port list | jq -c '[.ports[] | {name, output, devargs}]')" = "$ports0" ] || fail "ports changed under abuse"
 [ "$(jget .stats.drops port show src)" = 0 ] || fail "src dropped packets: $(jget .stats port show src)"
-wait_until 5 test "$(fds)" -le "$fds0" || fail "switch holds $(fds) descriptors, $fds0 before the abuse"
+wait_until 5 '[ "$(fds)" -le "$fds0" ]' || fail "switch holds $(fds) descriptors, $fds0 before the abuse"
 flowing "after abuse"
 ok "nothing changed, no drops, descriptors back to $(fds)"
 
