@@ -10,8 +10,10 @@ D=$(mktemp -d /tmp/podswitch-demo.XXXXXX)
 SOCK=$D/podswitchd.sock
 CTL="$BUILD/ctl/podswitchctl --socket $SOCK"
 PID=
+PODS=
 
 cleanup() {
+	for ns in $PODS; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
 	rm -rf "$D" /tmp/podswitch-in.pcap /tmp/podswitch-out.pcap
 }
@@ -46,13 +48,26 @@ $CTL flow add "priority=100,in_port=gen,udp,actions=output:sink"
 $CTL trace "in_port=gen,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=5000"
 sleep 2
 $CTL stats
+echo "(gen's packets from before its rule existed met only actions=normal in no network: counted as no_network)"
 $CTL flow list
+
+step "4b. Two kernel pods (network namespaces) on tap ports in network default: ping"
+$CTL port del gen >/dev/null
+for i in 1 2; do
+	ip netns add "psw-demo-pod$i-$$"
+	PODS="$PODS psw-demo-pod$i-$$"
+	$CTL port add "pod$i" --type tap --option "ifname=pswdemo$i" --network default >/dev/null
+	ip link set "pswdemo$i" netns "psw-demo-pod$i-$$"
+	ip -n "psw-demo-pod$i-$$" addr add "10.99.0.$i/24" dev "pswdemo$i"
+	ip -n "psw-demo-pod$i-$$" link set "pswdemo$i" up
+done
+ip netns exec "psw-demo-pod1-$$" ping -c 3 -i 0.2 10.99.0.2
+$CTL fdb list default
 
 step "5. PMD counters (cycles per packet from the PMD's own TSC accounting)"
 $CTL pmd stats
 
-step "6. Remove the generator; stop podswitchd with SIGTERM"
-$CTL port del gen
+step "6. Stop podswitchd with SIGTERM"
 kill -TERM "$PID"; wait "$PID"; PID=
 echo "podswitchd exited 0; /tmp/podswitch-out.pcap holds $("$PY" "$SRC/tests/e2e/pcap.py" count /tmp/podswitch-out.pcap) packets"
 "$PY" "$SRC/tests/e2e/pcap.py" same /tmp/podswitch-in.pcap /tmp/podswitch-out.pcap
