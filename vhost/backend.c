@@ -29,6 +29,7 @@
 
 #include "backend.h"
 #include "backend_lib.h"
+#include "memif_server.h"
 #include "port.h"
 
 static const struct psw_backend *const backends[] = {
@@ -546,6 +547,7 @@ psw_backend_poll_events(void)
 {
 	uint64_t n;
 
+	psw_memif_server_poll(); /* memif clients' control channels (memif_server.c) */
 	if (event_fd < 0)
 		return;
 	if (read(event_fd, &n, sizeof(n)) == (ssize_t)sizeof(n) && n > 0)

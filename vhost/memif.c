@@ -1,35 +1,32 @@
 /*
- * memif.c: the "memif" port type, for DPDK, VPP and libmemif pods. The device is DPDK's
- * net_memif in the server role (role=server): podswitchd listens, the pod connects as
- * client and brings the shared memory. This file turns port.add options into devargs,
- * clears stale socket files, and creates the listening socket inside the pod's network
- * namespace when asked ("netns").
+ * memif.c: the "memif" port type, for DPDK, VPP and libmemif pods. podswitchd is the
+ * memif server: it listens, the pod connects as client and brings the shared memory.
+ * The server is podswitch's own (memif_server.c, memif_ring.c), behind the back end's
+ * create() hook: the switch polls it through psw_port_io, no DPDK device is made. This
+ * file turns port.add options into the server's configuration, clears stale socket
+ * files, and has the listening socket created inside the pod's network namespace when
+ * asked ("netns").
  *
  * Sockets: abstract (DPDK's default, "abstract": true) or a filesystem path. An abstract
  * name lives in one network namespace; to serve a pod in its own namespace the listening
- * socket is created in that namespace: probe() enters it (netns.c) around rte_dev_probe(),
- * where net_memif binds and listens, and comes back. Nothing is mounted into the pod.
- * DPDK keys its listener sockets by name, so two ports may not share a socket name even in
- * different namespaces; prepare() refuses that.
+ * socket is created in that namespace (netns.c) and works from there after we come back.
+ * Nothing is mounted into the pod. Two ports may not share a socket name, even in
+ * different namespaces (as with DPDK's net_memif, which keyed listeners by name).
  *
  * Restarts: a pod that restarts connects again to the same listener. After a podswitchd
  * restart the listener is created again (from the saved state); DPDK's memif client does
  * not retry by itself (it connects in dev_start), so a DPDK pod must restart its port;
  * VPP and libmemif clients retry on a timer.
  *
- * Hostile peer (a gap, stated plainly): in server role, net_memif of DPDK 22.11 copies
- * packets out of the client's memory regions using the descriptor's region, offset and
- * length as written by the client, without checking them against the region size
- * (eth_memif_rx: memif_get_buffer(proc_private, d0) + src_off). A malicious client can
- * make podswitchd read outside the mapped region (crash, or leak switch memory into
- * packets). Ring indexes are masked and chains are bounded by the mempool, so those are
- * safe. Until the PMD checks descriptors (as VPP's memif node does, "bad descriptor"),
- * memif ports are for trusted pods; vhost-user is the port type for untrusted ones.
+ * Hostile peer (closed): every region, ring placement and descriptor the client gives is
+ * checked before use (memif_server.c at set-up, memif_ring.c per packet); a bad
+ * descriptor is a counted drop ("bad_desc" in port show). DPDK 22.11's net_memif did not
+ * check descriptors (its server read region + offset for length bytes as the client
+ * wrote them).
  *
- * Removal: DPDK 22.11's net_memif leaks its listener (fd, interrupt callback) and a
- * tx queue's interrupt instance when a server device goes; memif_leaks.c records what the
- * driver sets up for each port between probe() and started(), and stopping() and
- * removed() give it back.
+ * prepare()/probe() still make DPDK's net_memif server device from the same options
+ * (with memif_leaks.c giving back what that driver leaks); podswitchd does not call them
+ * any more (create() is set), only tests/unit/test_backend.c does.
  *
  * Control thread (main lcore) only; not on the packet path.
  */
@@ -43,11 +40,14 @@
 #include <unistd.h>
 
 #include <rte_debug.h>
+#include <rte_ether.h>
 #include <rte_dev.h>
 #include <rte_log.h>
 
 #include "backend.h"
 #include "backend_lib.h"
+#include "memif_server.h"
+#include "pmd.h"
 #include "port.h"
 
 #define MEMIF_SECRET_MAX 24 /* net_memif: "string len 24" */
@@ -245,13 +245,72 @@ memif_probe(const char *name, json_t *options, const char *devargs,
 }
 
 static int
+memif_create(const char *name, json_t *options, const struct psw_port_conf *pc,
+	     const struct psw_port_io **io, struct psw_rpc_error *err)
+{
+	struct psw_memif_server_conf sc;
+	struct psw_memif_server *s;
+	struct memif_conf c;
+
+	if (memif_parse(name, options, &c, err) < 0)
+		return -1;
+	if (c.netns != NULL && psw_netns_check("netns", c.netns, err) < 0)
+		return -1;
+	if (psw_memif_server_find(name) != NULL)
+		return psw_backend_err(err, PSW_RPC_EXISTS, "name: memif port %s exists", name);
+	if (!c.abstract) {
+		/* A socket file survives a SIGKILL and makes bind() fail: remove it when
+		 * nobody listens on it. */
+		if (psw_sock_dir_make(c.socket, &c.perm, err) < 0)
+			return -1;
+		if (psw_sock_clear_stale(c.socket, err) < 0)
+			return -1;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.name = name;
+	sc.socket = c.socket;
+	sc.abstract = c.abstract;
+	sc.netns = c.netns;
+	sc.id = c.id;
+	sc.log2_ring = c.log2_ring;
+	sc.buffer_size = c.buffer_size;
+	sc.secret = c.secret;
+	sc.n_rxq = pc->n_rxq ? pc->n_rxq : 1;
+	/* One tx queue per PMD (txq.c uses queue = PMD index without a lock below n_txq);
+	 * PMDs beyond the client's s2c rings share them under a lock (memif_ring.c). */
+	sc.n_txq = pc->n_txq ? pc->n_txq : (uint16_t)RTE_MAX(psw_n_pmds, 1u);
+	if (sc.n_txq > PSW_MAX_QUEUES)
+		sc.n_txq = PSW_MAX_QUEUES;
+	sc.mtu = pc->mtu;
+	if (pc->mac_set)
+		sc.mac = pc->mac;
+	else
+		rte_eth_random_addr(sc.mac.addr_bytes);
+	s = psw_memif_server_create(&sc);
+	if (s == NULL && errno == EEXIST)
+		return psw_backend_err(err, PSW_RPC_EXISTS,
+				       "options.socket: %s is already used by another memif port",
+				       c.socket);
+	if (s == NULL)
+		return psw_backend_err(err, PSW_RPC_FAILED, "memif %s%s%s: cannot listen: %s",
+				       c.socket, c.netns ? " in " : "", c.netns ? c.netns : "",
+				       strerror(errno));
+	*io = psw_memif_server_io(s);
+	return 0;
+}
+
+static int
 memif_started(const char *name, uint16_t dpdk_port, json_t *options,
 	      struct psw_rpc_error *err)
 {
+	struct psw_memif_server *s = psw_memif_server_find(name);
 	struct memif_conf c;
 
 	(void)dpdk_port;
-	psw_memif_track_end();
+	if (s != NULL)
+		psw_memif_server_started(s);
+	else
+		psw_memif_track_end();
 	if (memif_parse(name, options, &c, err) < 0)
 		return -1;
 	if (c.abstract)
@@ -263,7 +322,8 @@ static void
 memif_stopping(const char *name, json_t *options)
 {
 	(void)options;
-	psw_memif_release_before_close(name);
+	if (psw_memif_server_find(name) == NULL)
+		psw_memif_release_before_close(name);
 }
 
 static void
@@ -271,14 +331,19 @@ memif_removed(const char *name, json_t *options)
 {
 	char dev[RTE_DEV_NAME_MAX_LEN];
 	struct memif_conf c;
+	struct psw_memif_server *s = psw_memif_server_find(name);
 	struct stat st;
 
-	psw_memif_release_after_close(name);
-	/* probe() made the device, so the switch may leave it on the bus after closing the
-	 * port; a device left there would refuse the next probe of the same name. */
-	if (psw_backend_dev_name("net_memif", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
-				 sizeof(dev)) == 0)
-		(void)rte_eal_hotplug_remove("vdev", dev);
+	if (s != NULL) {
+		psw_memif_server_destroy(s);
+	} else {
+		psw_memif_release_after_close(name);
+		/* probe() made the device, so the switch may leave it on the bus after
+		 * closing the port; a device left there would refuse the next probe. */
+		if (psw_backend_dev_name("net_memif", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
+					 sizeof(dev)) == 0)
+			(void)rte_eal_hotplug_remove("vdev", dev);
+	}
 	if (memif_parse(name, options, &c, NULL) < 0 || c.abstract)
 		return;
 	if (lstat(c.socket, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -300,6 +365,8 @@ memif_describe(const char *name, json_t *options, json_t *out)
 	json_object_set_new(out, "ring_size", json_integer(1 << c.log2_ring));
 	json_object_set_new(out, "buffer_size", json_integer(c.buffer_size));
 	json_object_set_new(out, "role", json_string("server"));
+	if (psw_memif_server_find(name) != NULL)
+		psw_memif_server_describe(psw_memif_server_find(name), out);
 	/* The secret is a credential: not in port listings (the state file keeps it, 0600). */
 	if (c.secret != NULL) {
 		json_t *o = json_object_get(out, "options");
@@ -316,6 +383,7 @@ memif_describe(const char *name, json_t *options, json_t *out)
 
 const struct psw_backend psw_backend_memif = {
 	.type = "memif",
+	.create = memif_create,
 	.prepare = memif_prepare,
 	.probe = memif_probe,
 	.started = memif_started,
