@@ -258,6 +258,10 @@ memif_create(const char *name, json_t *options, const struct psw_port_conf *pc,
 		return -1;
 	if (psw_memif_server_find(name) != NULL)
 		return psw_backend_err(err, PSW_RPC_EXISTS, "name: memif port %s exists", name);
+	if (psw_memif_server_by_socket(c.socket) != NULL)
+		return psw_backend_err(err, PSW_RPC_EXISTS,
+				       "options.socket: %s is already used by port %s", c.socket,
+				       psw_memif_server_name(psw_memif_server_by_socket(c.socket)));
 	if (!c.abstract) {
 		/* A socket file survives a SIGKILL and makes bind() fail: remove it when
 		 * nobody listens on it. */

@@ -570,6 +570,21 @@ psw_memif_server_find(const char *name)
 }
 
 struct psw_memif_server *
+psw_memif_server_by_socket(const char *socket)
+{
+	for (struct psw_memif_server *s = servers; s != NULL; s = s->next)
+		if (strcmp(s->socket, socket) == 0)
+			return s;
+	return NULL;
+}
+
+const char *
+psw_memif_server_name(const struct psw_memif_server *s)
+{
+	return s->name;
+}
+
+struct psw_memif_server *
 psw_memif_server_create(const struct psw_memif_server_conf *conf)
 {
 	struct epoll_event ev = { .events = EPOLLIN };

@@ -36,6 +36,9 @@ struct psw_memif_server *psw_memif_server_create(const struct psw_memif_server_c
 const struct psw_port_io *psw_memif_server_io(struct psw_memif_server *s);
 /* The server of port `name`, or NULL. */
 struct psw_memif_server *psw_memif_server_find(const char *name);
+/* The server listening on socket name/path `socket` (any namespace), or NULL. */
+struct psw_memif_server *psw_memif_server_by_socket(const char *socket);
+const char *psw_memif_server_name(const struct psw_memif_server *s);
 /* The port now has its switch id: push the link state to it. */
 void psw_memif_server_started(struct psw_memif_server *s);
 /* Close the listener and any client (DISCONNECT sent), unmap. The caller guarantees that
