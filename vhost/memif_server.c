@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_log.h>
@@ -45,6 +46,10 @@
 
 #define MSRV_MAX_PENDING 4 /* handshakes in progress per port */
 
+/* A client that has not connected within this time is dropped, so that silent clients
+ * cannot hold the handshake slots of a port (DPDK's client needs a few ms). */
+static uint64_t handshake_timeout_ms = 5000;
+
 enum cc_state {
 	CC_HELLO_SENT,  /* waiting for INIT */
 	CC_INIT_DONE,   /* regions and rings arriving */
@@ -54,6 +59,7 @@ enum cc_state {
 struct msrv_cc {
 	int fd;
 	enum cc_state state;
+	uint64_t deadline_ms;     /* handshake must be done by then */
 	struct psw_memif_server *srv;
 	struct msrv_conn *conn;   /* being built; published at CONNECT */
 	char peer[MEMIF_NAME_SZ + 1];
@@ -80,6 +86,15 @@ struct psw_memif_server {
 
 static struct psw_memif_server *servers;
 static int ep_fd = -1;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* --- messages --- */
 
@@ -483,6 +498,7 @@ listener_readable(struct psw_memif_server *s)
 	cc->fd = fd;
 	cc->srv = s;
 	cc->state = CC_HELLO_SENT;
+	cc->deadline_ms = now_ms() + handshake_timeout_ms;
 	ev.data.ptr = cc;
 	snprintf((char *)hello.hello.name, sizeof(hello.hello.name), "podswitch");
 	hello.hello.min_version = hello.hello.max_version = MEMIF_VERSION;
@@ -502,9 +518,23 @@ listener_readable(struct psw_memif_server *s)
 /* The listener's epoll data is the server tagged with bit 0 (servers are aligned). */
 #define LISTENER_TAG 1ul
 
+/* Drop handshakes that are taking too long. */
+static void
+expire_handshakes(void)
+{
+	uint64_t now = now_ms();
+
+	for (struct psw_memif_server *s = servers; s != NULL; s = s->next)
+		for (unsigned i = 0; i < MSRV_MAX_PENDING; i++)
+			if (s->cc[i] != NULL && s->cc[i]->state != CC_CONNECTED &&
+			    now >= s->cc[i]->deadline_ms)
+				cc_close(s->cc[i], "Connection timed out");
+}
+
 void
 psw_memif_server_poll(void)
 {
+	static uint64_t next_expire;
 	struct epoll_event evs[16];
 	int n;
 
@@ -519,6 +549,16 @@ psw_memif_server_poll(void)
 		else
 			cc_readable((struct msrv_cc *)p);
 	}
+	if (now_ms() >= next_expire) {
+		expire_handshakes();
+		next_expire = now_ms() + RTE_MIN(handshake_timeout_ms, (uint64_t)200);
+	}
+}
+
+void
+psw_memif_server_set_handshake_timeout(unsigned ms)
+{
+	handshake_timeout_ms = ms;
 }
 
 int

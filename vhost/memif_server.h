@@ -52,6 +52,8 @@ bool psw_memif_server_connected(struct psw_memif_server *s);
 
 /* Control loop: accept clients, run their handshakes. Never blocks. */
 void psw_memif_server_poll(void);
+/* A client must finish its handshake within this time (default 5000 ms). */
+void psw_memif_server_set_handshake_timeout(unsigned ms);
 /* For poll()/epoll: readable when psw_memif_server_poll() has work, or -1. */
 int psw_memif_server_fd(void);
 

@@ -134,7 +134,7 @@ send_msg(struct client *c, const struct memif_msg *m, int fd)
 static uint16_t
 reply(struct client *c, struct memif_msg *m)
 {
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 2000; i++) {
 		ssize_t n;
 
 		psw_memif_server_poll();
@@ -609,6 +609,31 @@ test_bad_handshakes(void **state)
 	send_msg(&c, &m, -1);
 	expect_disconnect(&c, "No rings");
 	client_close(&c);
+
+	/* A client that says nothing is dropped after the handshake timeout; until then
+	 * at most 4 handshakes wait, further clients are closed at once. */
+	{
+		struct client q[5];
+
+		psw_memif_server_set_handshake_timeout(300);
+		for (int i = 0; i < 4; i++)
+			client_connect(&q[i]);
+		memset(&q[4], 0, sizeof(q[4]));
+		q[4].fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		{
+			struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+			assert_int_equal(connect(q[4].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		}
+		assert_int_equal(reply(&q[4], &m), 0); /* no slot: closed without HELLO */
+		client_close(&q[4]);
+		for (int i = 0; i < 4; i++) {
+			expect_disconnect(&q[i], "timed out");
+			client_close(&q[i]);
+		}
+		psw_memif_server_set_handshake_timeout(5000);
+	}
 
 	/* A short message. */
 	client_connect(&c);
