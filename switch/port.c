@@ -368,6 +368,8 @@ psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_
 	if (rc != 0)
 		goto fail_close;
 
+	p->tx_shared = p->n_txq < psw_n_pmds;
+	rte_spinlock_init(&p->tx_lock);
 	p->used = true;
 	psw_port_poll_links();
 	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
@@ -431,6 +433,7 @@ psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,
 	snprintf(p->name, sizeof(p->name), "%s", conf->name);
 	snprintf(p->type, sizeof(p->type), "%s", conf->type);
 	snprintf(p->driver, sizeof(p->driver), "%s", io->driver ? io->driver : "podswitch");
+	p->tx_shared = p->n_txq < psw_n_pmds;
 	rte_spinlock_init(&p->tx_lock);
 	p->used = true;
 	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);

@@ -66,7 +66,8 @@ struct psw_port {
 	uint8_t enabled;               /* written with __atomic release by the control thread */
 	uint8_t link_up;               /* last link state seen by the control thread */
 	uint16_t output;               /* static output, or PSW_PORT_NONE */
-	uint16_t n_txq;                /* tx queues; PMDs with idx >= n_txq share under tx_lock */
+	uint16_t n_txq;                /* tx queues */
+	uint8_t tx_shared;             /* n_txq < number of PMDs: every PMD sends under tx_lock */
 	uint16_t mtu;
 	rte_spinlock_t tx_lock;        /* only used when n_txq < number of PMDs */
 	const struct psw_port_io *io;  /* NULL: an ethdev (dpdk_port) */

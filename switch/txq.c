@@ -2,8 +2,8 @@
  * txq.c: the last stage of the packet path (PMD threads). Packets queued by
  * psw_txq_enqueue() wait in a per-PMD, per-port buffer; each buffer goes out with one
  * rte_eth_tx_burst per iteration (or earlier, when it fills). Each PMD has its own tx
- * queue on a port; only where the device has fewer queues than PMDs do PMDs share one
- * under the port's spinlock. What the device does not take is freed and counted at the
+ * queue on a port; only where the device has fewer queues than PMDs do PMDs share
+ * them, and then every PMD sends under the port's spinlock. What the device does not take is freed and counted at the
  * output port: TX_FULL, or PORT_DOWN when its link is down.
  */
 #include <rte_ethdev.h>
@@ -34,9 +34,12 @@ psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 	for (uint16_t i = 0; i < n; i++)
 		bytes += b->pkts[i]->pkt_len;
 
-	if (likely(q < p->n_txq)) {
+	if (likely(!p->tx_shared)) {
 		sent = tx_burst(p, q, b->pkts, n);
 	} else {
+		/* Fewer queues than PMDs: PMD i uses queue i % n_txq, and every PMD locks,
+		 * also the one whose index is below n_txq, since another PMD maps onto its
+		 * queue too. */
 		q = p->n_txq ? (uint16_t)(q % p->n_txq) : 0;
 		rte_spinlock_lock(&p->tx_lock);
 		sent = tx_burst(p, q, b->pkts, n);
