@@ -64,6 +64,34 @@ struct psw_l2c_entry {
 	const struct psw_fdb_entry *src_e;
 };
 
+/* The L2 fast path's memory (pipeline.c): the decision made for the last Ethernet header
+ * seen, (in_port, key words 1 and 2), with the table and FDB of generation gen. Packets
+ * with the same header reuse it; a decision that depends on something the generation
+ * does not cover (a source still to be learned, a drop) is reused only within a burst. */
+enum psw_memo_act {
+	PSW_MEMO_SEND,          /* out_port */
+	PSW_MEMO_FLOOD,         /* psw_actions_flood to net (more than one port) */
+	PSW_MEMO_DROP,          /* drop_reason */
+	PSW_MEMO_RUN,           /* psw_actions_run(res->rule) */
+	PSW_MEMO_NO_RULE,       /* the port's static output, if any */
+};
+
+struct psw_l2_memo {
+	uint64_t w1, w2;
+	uint64_t gen;
+	const struct psw_flow_result *res;  /* the rule's result; NULL: no rule */
+	const struct psw_fdb_entry *src_e;  /* NORMAL, source known: refreshed once a burst */
+	uint16_t in_port;
+	uint16_t out_port;
+	uint16_t net;
+	uint8_t act;                     /* enum psw_memo_act */
+	uint8_t drop_reason;
+	uint8_t normal;                  /* decided by NORMAL */
+	uint8_t flood;                   /* NORMAL flooded (a single port one is a SEND) */
+	uint8_t learn;                   /* NORMAL: the source is to be (re)learned */
+	uint8_t keep;                    /* valid in later bursts of generation gen */
+};
+
 /* Per-PMD state of the pipeline (pmd->flow_ctx), made by psw_pipeline_pmd_init(). */
 struct psw_flow_ctx {
 	struct psw_flow_cache *cache;
@@ -77,6 +105,7 @@ struct psw_flow_ctx {
 	uint32_t win_lookups, win_misses;
 	uint64_t floods;                 /* packets flooded */
 	uint64_t flood_copies;           /* copies made for floods and multiple outputs */
+	struct psw_l2_memo memo;         /* the L2 fast path's last decision */
 	struct psw_l2_learn_filter learn;
 	struct psw_l2c_entry l2c[PSW_L2C_SIZE];
 };

@@ -6,6 +6,10 @@
  * classifier that references them), and waits for a grace period, so that the next
  * packet after the RPC's answer follows the new table. A failed build changes nothing.
  * PMDs never wait for any of this: they keep using the old table until the swap.
+ *
+ * What PMDs load is a view (flow_table.h): the classifier with the union of its rules'
+ * masks and the shape that follows from it (L2 only, or full), published as one pointer,
+ * so that the pipeline picks its path from the very table it classifies with.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include "rcu.h"
 
 struct psw_classifier *psw_flow_cls;
+struct psw_flow_view *psw_flow_view;
 uint32_t psw_flow_n_rules;
 
 static struct psw_flow_entry **rules;
@@ -62,6 +67,8 @@ void
 psw_flow_table_fini(void)
 {
 	/* After the PMDs have stopped. */
+	free(psw_flow_view);
+	psw_flow_view = NULL;
 	psw_classifier_free(psw_flow_cls);
 	psw_flow_cls = NULL;
 	for (unsigned i = 0; i < n_rules; i++)
@@ -72,6 +79,49 @@ psw_flow_table_fini(void)
 	psw_flow_n_rules = 0;
 }
 
+/* The fields a PSW_SHAPE_L2 table may look at: in_port and dl_dst up to dl_type (key
+ * words 1 and 2). Byte by byte: a char may alias the key, a word store may not. */
+static bool
+mask_within_l2(const struct psw_flow_key *m)
+{
+	const uint8_t *b = (const uint8_t *)m;
+
+	for (size_t i = 0; i < sizeof(*m); i++) {
+		bool l2 = (i >= offsetof(struct psw_flow_key, in_port) &&
+			   i < offsetof(struct psw_flow_key, in_port) + sizeof(m->in_port)) ||
+			  (i >= offsetof(struct psw_flow_key, dl_dst) &&
+			   i < offsetof(struct psw_flow_key, dl_type) + sizeof(m->dl_type));
+
+		if (b[i] && !l2)
+			return false;
+	}
+	return true;
+}
+
+void
+psw_flow_view_shape(const struct psw_rule *const *rules, unsigned n, struct psw_flow_view *v)
+{
+	uint64_t *u = (uint64_t *)&v->mask_union;
+	bool l2 = true;
+
+	memset(&v->mask_union, 0, sizeof(v->mask_union));
+	for (unsigned i = 0; i < n; i++) {
+		const uint64_t *m = psw_flow_key_words(&rules[i]->match.mask);
+
+		for (unsigned w = 0; w < PSW_FLOW_KEY_WORDS; w++)
+			u[w] |= m[w];
+		/* The tunnel hooks may need more than the Ethernet header (a decap looks at
+		 * the outer headers): keep them on the full path. */
+		for (unsigned a = 0; a < rules[i]->n_actions; a++)
+			if (rules[i]->actions[a].type == PSW_ACT_ENCAP_VXLAN ||
+			    rules[i]->actions[a].type == PSW_ACT_DECAP_VXLAN ||
+			    rules[i]->actions[a].type >= PSW_ACT_MAX)
+				l2 = false;
+	}
+	v->n_rules = n;
+	v->shape = l2 && mask_within_l2(&v->mask_union) ? PSW_SHAPE_L2 : PSW_SHAPE_FULL;
+}
+
 /* Make list[0..n) the table: build, publish, retire the old classifier and `gone`,
  * wait a grace period. On failure nothing changes (list and gone stay the caller's). */
 static int
@@ -79,17 +129,30 @@ commit(struct psw_flow_entry **list, unsigned n, unsigned cap,
        struct psw_flow_entry **gone, unsigned n_gone)
 {
 	const struct psw_rule **rp = malloc(sizeof(*rp) * (n ? n : 1));
+	struct psw_flow_view *view = malloc(sizeof(*view)), *old_view;
 	struct psw_classifier *cls, *old;
 
-	if (rp == NULL)
+	if (rp == NULL || view == NULL) {
+		free(rp);
+		free(view);
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < n; i++)
 		rp[i] = &list[i]->rule;
 	cls = psw_classifier_build(rp, n);
-	free(rp);
-	if (cls == NULL)
+	if (cls == NULL) {
+		free(rp);
+		free(view);
 		return errno ? -errno : -ENOMEM;
+	}
+	psw_flow_view_shape(rp, n, view);
+	free(rp);
+	view->cls = cls;
+	/* PMDs read only the view; psw_flow_cls is for the control thread's readers. The
+	 * old classifier is retired after the view that points to it. */
 	old = psw_publish(&psw_flow_cls, cls);
+	old_view = psw_publish(&psw_flow_view, view);
+	psw_retire(old_view, free);
 	psw_retire(old, psw_classifier_free_cb);
 	for (unsigned i = 0; i < n_gone; i++)
 		psw_retire(gone[i], entry_free_cb);

@@ -24,8 +24,34 @@ struct psw_flow_entry {
 	uint64_t added_s;                  /* psw_l2_now_s() when added */
 };
 
-/* The published classifier; PMDs load it with __atomic_load_n(..., __ATOMIC_ACQUIRE). */
+/* The published classifier (control thread readers: trace, flow stats). */
 extern struct psw_classifier *psw_flow_cls;
+
+/* What PMDs read: the classifier together with what its rules look at, published as one
+ * pointer so that a PMD never pairs a table with another table's shape (megaflow idea,
+ * OVS: classify on no more of the packet than some rule matches on).
+ * PSW_SHAPE_L2: every rule's mask lies within in_port, dl_dst, dl_src, vlan_tci and
+ * dl_type, and no action needs more than the Ethernet header: the pipeline may classify
+ * on a key holding only those fields (the rest zero) and skip the L3/L4 parse and the
+ * exact-match cache. PSW_SHAPE_FULL: anything else. An empty table is L2. */
+enum psw_flow_shape {
+	PSW_SHAPE_FULL,
+	PSW_SHAPE_L2,
+};
+
+struct psw_flow_view {
+	const struct psw_classifier *cls;
+	uint32_t n_rules;
+	uint8_t shape;                     /* enum psw_flow_shape */
+	struct psw_flow_key mask_union;    /* every rule's mask OR-ed together */
+};
+
+/* PMDs load it with __atomic_load_n(..., __ATOMIC_ACQUIRE) after psw_generation. */
+extern struct psw_flow_view *psw_flow_view;
+
+/* The shape of a rule list (for the table and the tests). */
+void psw_flow_view_shape(const struct psw_rule *const *rules, unsigned n,
+			 struct psw_flow_view *v);
 /* Number of rules (for the drop reason of a miss: NO_OUTPUT when the table is empty). */
 extern uint32_t psw_flow_n_rules;
 

@@ -181,6 +181,10 @@ remove_slot(uint32_t i)
 	fdb->tomb++;
 	if (!e->is_static && e->port < PSW_MAX_PORTS && psw_l2_port_macs[e->port] > 0)
 		psw_l2_port_macs[e->port]--;
+	/* Bump before the retire: a PMD's cached decision holds the entry (src_e) for as long
+	 * as the generation it was made in is current, so the generation must move on before
+	 * the grace period that frees the entry starts. */
+	psw_generation_bump();
 	psw_retire(e, free);
 }
 

@@ -13,6 +13,11 @@
  * The burst loop prefetches the packet data PREFETCH_AHEAD packets ahead and is unrolled by
  * four, with the per-packet work in parse_pkt() shared by the unrolled and the tail loop;
  * hashes are computed in a second pass over the finished keys.
+ *
+ * psw_parse_l2_burst() is the parse of the L2 fast path (a table whose rules look at the
+ * Ethernet header only): the same Ethernet and VLAN walk, the same L3/L4 checks (through
+ * the same functions, into a scratch key whose fields the compiler drops) for the drop
+ * verdict, and nothing written but two words and a flag per packet.
  */
 #include <stddef.h>
 #include <string.h>
@@ -344,4 +349,76 @@ psw_parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
 	if (hashes)
 		for (i = 0; i < n; i++)
 			hashes[i] = pkt_hash(pkts[i], &keys[i]);
+}
+
+/* The L2 part of parse_pkt() for one packet; the L3/L4 headers only for their verdict. */
+static __rte_always_inline void
+parse_l2_pkt(const struct rte_mbuf *m, struct psw_l2_hdr *h)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	uint32_t off = 12, src_hi;
+	rte_be16_t type, tci = 0;
+	unsigned tags = 0;
+	struct psw_flow_key k;             /* scratch: only .flags is read back */
+
+	if (unlikely(len < ETH_HLEN)) {
+		h->w1 = h->w2 = 0;
+		h->bad = PSW_KEY_F_TRUNCATED;
+		return;
+	}
+	memcpy(&h->w1, p, 8);
+	memcpy(&src_hi, p + 8, 4);
+	if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+		tci = swap16((m->vlan_tci & ~PSW_VLAN_PRESENT) | PSW_VLAN_PRESENT);
+		tags = 1;
+	}
+	k.flags = 0;
+	type = rd16(p + off);
+	while (unlikely(type == RTE_BE16(ETYPE_VLAN) || type == RTE_BE16(ETYPE_QINQ))) {
+		if (unlikely(len < off + 2 + VLAN_HLEN)) {
+			k.flags |= PSW_KEY_F_TRUNCATED;
+			break;
+		}
+		if (tags == 0)
+			tci = (rd16(p + off + 2) & ~RTE_BE16(PSW_VLAN_PRESENT)) |
+			      RTE_BE16(PSW_VLAN_PRESENT);
+		off += VLAN_HLEN;
+		type = rd16(p + off);
+		if (++tags == 2)
+			break;
+	}
+	if (likely(k.flags == 0)) {
+		off += 2;
+		/* The common IPv4 header (version 4, no options, total length at least the
+		 * header) with 40 bytes in the segment: parse_ipv4() can find nothing wrong
+		 * (the longest L4 header it requires is TCP's 20), so skip its branches. */
+		if (likely(type == RTE_BE16(ETYPE_IPV4) && len >= off + 40 && p[off] == 0x45 &&
+			   swap16(rd16(p + off + 2)) >= IPV4_HLEN))
+			;
+		else if (type == RTE_BE16(ETYPE_IPV4))
+			parse_ipv4(&k, p + off, len - off);
+		else if (type == RTE_BE16(ETYPE_IPV6))
+			parse_ipv6(&k, p + off, len - off);
+	}
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	h->w2 = (uint64_t)src_hi | (uint64_t)tci << 32 | (uint64_t)type << 48;
+#else
+	h->w2 = (uint64_t)src_hi << 32 | (uint64_t)tci << 16 | (uint64_t)type;
+#endif
+	h->bad = k.flags & PSW_KEY_F_BAD;
+}
+
+void
+psw_parse_l2_burst(struct rte_mbuf **pkts, uint16_t n, struct psw_l2_hdr *hdrs)
+{
+	uint16_t i;
+
+	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		parse_l2_pkt(pkts[i], &hdrs[i]);
+	}
 }

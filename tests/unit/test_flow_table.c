@@ -498,6 +498,227 @@ test_pipeline_normal(void **state)
 	assert_int_equal(rte_mempool_avail_count(mp), before);
 }
 
+/* The published view says which path the PMDs take: L2 only while every rule looks at
+ * the Ethernet header only. */
+static void
+test_view_shape(void **state)
+{
+	char e[256];
+
+	(void)state;
+	call_ok("flow.clear", "{}");
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	assert_int_equal(psw_flow_table_add_text("in_port=in,actions=output:o1", e, sizeof(e)), 0);
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	assert_int_equal(psw_flow_table_add_text("priority=0,actions=normal", e, sizeof(e)), 0);
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	assert_int_equal(psw_flow_table_add_text("priority=5,dl_dst=02:00:00:00:00:01,dl_vlan=3,"
+						 "actions=pop_vlan,output:o2", e, sizeof(e)), 0);
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	assert_int_equal(psw_flow_table_add_text("priority=7,ip,actions=drop", e, sizeof(e)), 0);
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	assert_int_equal(psw_flow_table_add_text("priority=9,ip,nw_dst=10.0.0.1,actions=drop", e,
+						 sizeof(e)), 0);
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_FULL);
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.0.0.1\"}}");
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	assert_int_equal(psw_flow_view->n_rules, 4);
+	call_ok("flow.clear", "{}");
+	psw_rcu_reclaim();
+}
+
+/* ---- property: the L2 fast path decides as the full path does ---- */
+
+static uint64_t rng_state;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static const char *const prop_macs[] = {
+	"02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03", "ff:ff:ff:ff:ff:ff",
+};
+
+/* A random frame: MACs from a small pool, sometimes a VLAN tag, IPv4/UDP or ARP-ish,
+ * now and then truncated or malformed (the full path drops those before any rule). */
+static struct rte_mbuf *
+prop_pkt(void)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *b;
+	unsigned off = 12, len = 64, kind = rnd(16);
+
+	assert_non_null(m);
+	b = (uint8_t *)rte_pktmbuf_append(m, len);
+	assert_non_null(b);
+	memset(b, 0, len);
+	rte_ether_unformat_addr(prop_macs[rnd(4)], (struct rte_ether_addr *)b);
+	rte_ether_unformat_addr(prop_macs[rnd(3)], (struct rte_ether_addr *)(b + 6));
+	if (rnd(3) == 0) {
+		b[off] = 0x81;
+		b[off + 1] = 0x00;
+		b[off + 3] = (uint8_t)(1 + rnd(3));    /* VLAN 1..3 */
+		off += 4;
+	}
+	if (rnd(4) == 0) {
+		b[off] = 0x08;
+		b[off + 1] = 0x06;
+	} else {
+		b[off] = 0x08;
+		b[off + 1] = 0x00;
+		b[off + 2] = kind == 0 ? 0x55 : 0x45;    /* kind 0: malformed */
+		b[off + 4] = 0;
+		b[off + 5] = 40;
+		b[off + 11] = 17;
+		b[off + 14] = 10;
+		b[off + 17] = 1;
+		b[off + 18] = 10;
+		b[off + 21] = (uint8_t)rnd(4);
+	}
+	if (kind == 1)
+		rte_pktmbuf_trim(m, len - 30);          /* truncated UDP */
+	return m;
+}
+
+static const char *const prop_matches[] = {
+	"", "in_port=in,", "in_port=o1,", "dl_dst=02:00:00:00:00:02,", "dl_src=02:00:00:00:00:01,",
+	"dl_vlan=2,", "arp,", "ip,", "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,",
+	"in_port=in,dl_vlan=1,", "dl_src=02:00:00:00:00:03,dl_dst=02:00:00:00:00:01,",
+};
+static const char *const prop_actions[] = {
+	"normal", "output:o1", "output:o2", "drop", "push_vlan:7,output:o2", "pop_vlan,output:o1",
+	"mod_dl_dst:02:00:00:00:00:09,output:o2", "output:o1,output:o2", "output:in",
+	"pop_vlan,normal",
+};
+
+struct prop_out {
+	uint64_t frames[4], digest[4];
+	uint64_t drops[4][PSW_DROP_MAX];
+	uint64_t rule_packets[8];
+};
+
+static void
+prop_drain(int port, unsigned slot, struct prop_out *o)
+{
+	struct rte_mbuf *pkts[64];
+	uint16_t n;
+
+	while ((n = rte_eth_rx_burst(psw_ports[port].dpdk_port, 0, pkts, 64)) > 0) {
+		for (uint16_t i = 0; i < n; i++) {
+			const uint8_t *d = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+
+			o->frames[slot]++;
+			for (uint32_t j = 0; j < rte_pktmbuf_data_len(pkts[i]); j++)
+				o->digest[slot] = (o->digest[slot] ^ d[j]) * 0x100000001b3ull;
+		}
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+}
+
+/* One case in one mode: the rules, then the same packets (seeded) in a few bursts. */
+static void
+prop_run(uint64_t seed, char rules[][160], unsigned nr, bool full, struct prop_out *o)
+{
+	const int ports[4] = {p_in, p_o1, p_o2, p_o3};
+	struct psw_pmd *pmd = psw_pmds[0];
+	struct psw_flow_ctx *ctx = pmd->flow_ctx;
+	char e[256];
+	json_t *r;
+
+	memset(o, 0, sizeof(*o));
+	call_ok("flow.clear", "{}");
+	psw_l2_fdb_flush(0, PSW_PORT_NONE);
+	psw_l2_learn_filter_init(&ctx->learn);
+	for (unsigned i = 0; i < nr; i++)
+		if (psw_flow_table_add_text(rules[i], e, sizeof(e)) != 0)
+			fail_msg("%s: %s", rules[i], e);
+	/* A rule no packet matches, on L3 fields: the table takes the full path. */
+	if (full)
+		assert_int_equal(psw_flow_table_add_text("priority=0,udp,nw_src=203.0.113.9,"
+							 "actions=drop", e, sizeof(e)), 0);
+	assert_int_equal(psw_flow_view->shape, full ? PSW_SHAPE_FULL : PSW_SHAPE_L2);
+	for (unsigned p = 0; p < 4; p++)
+		for (unsigned d = 0; d < PSW_DROP_MAX; d++)
+			o->drops[p][d] = drops(ports[p], (enum psw_drop_reason)d);
+	rng_state = seed;
+	for (unsigned b = 0; b < 6; b++) {
+		struct rte_mbuf *pkts[PSW_BURST];
+		uint16_t n = (uint16_t)rnd(PSW_BURST + 1);
+		int in = rnd(4) == 0 ? p_o1 : rnd(8) == 0 ? p_o3 : p_in;
+		/* Runs of equal frames, as real traffic has them. */
+		for (uint16_t i = 0; i < n; i++) {
+			uint64_t keep = rng_state;
+
+			pkts[i] = prop_pkt();
+			if (i + 1 < n && rnd(2))
+				rng_state = keep;
+		}
+		pmd->now = rte_rdtsc();
+		psw_pipeline_burst(pmd, (uint16_t)in, pkts, n);
+		psw_txq_flush_all(pmd);
+		psw_l2_learn_drain();
+	}
+	for (unsigned p = 0; p < 4; p++) {
+		prop_drain(ports[p], p, o);
+		for (unsigned d = 0; d < PSW_DROP_MAX; d++)
+			o->drops[p][d] = drops(ports[p], (enum psw_drop_reason)d) - o->drops[p][d];
+	}
+	r = flows();
+	for (unsigned i = 0; i < nr; i++)
+		o->rule_packets[i] = (uint64_t)json_integer_value(json_object_get(
+			json_array_get(json_object_get(r, "flows"), i), "packets"));
+	json_decref(r);
+}
+
+/* Randomized rule sets on Ethernet fields only, and random traffic: the L2 fast path and
+ * the full path (forced by one extra rule that matches nothing) send the same frames to
+ * the same ports, drop the same packets for the same reasons and count the same rule
+ * hits. */
+static void
+test_l2_path_property(void **state)
+{
+	unsigned before = rte_mempool_avail_count(mp), cases = 300;
+	struct prop_out a, b;
+	char rules[8][160];
+
+	(void)state;
+	assert_int_equal(psw_l2_port_join(p_in, "n1"), 0);
+	assert_int_equal(psw_l2_port_join(p_o1, "n1"), 0);
+	assert_int_equal(psw_l2_port_join(p_o2, "n1"), 0);
+	rng_state = 0x9e3779b97f4a7c15ull;
+	for (unsigned c = 0; c < cases; c++) {
+		unsigned nr = 1 + rnd(6);
+		uint64_t seed;
+
+		for (unsigned i = 0; i < nr; i++)
+			snprintf(rules[i], sizeof(rules[i]), "priority=%u,%sactions=%s", rnd(4),
+				 prop_matches[rnd(RTE_DIM(prop_matches))],
+				 prop_actions[rnd(RTE_DIM(prop_actions))]);
+		seed = rng_state | 1;
+		prop_run(seed, rules, nr, false, &a);
+		prop_run(seed, rules, nr, true, &b);
+		rng_state = seed;
+		rnd(2);
+		if (memcmp(&a, &b, sizeof(a))) {
+			for (unsigned i = 0; i < nr; i++)
+				print_message("# rule %s\n", rules[i]);
+			for (unsigned p = 0; p < 4; p++)
+				print_message("# port %u: frames %lu / %lu\n", p,
+					      (unsigned long)a.frames[p], (unsigned long)b.frames[p]);
+			fail_msg("case %u: the L2 path and the full path differ", c);
+		}
+	}
+	call_ok("flow.clear", "{}");
+	psw_l2_fdb_flush(0, PSW_PORT_NONE);
+	psw_rcu_reclaim();
+	assert_int_equal(rte_mempool_avail_count(mp), before);
+}
+
 static int
 add_port(const char *name, const char *devargs)
 {
@@ -549,6 +770,8 @@ main(void)
 		cmocka_unit_test(test_del_semantics),
 		cmocka_unit_test(test_pipeline_follows_table),
 		cmocka_unit_test(test_pipeline_normal),
+		cmocka_unit_test(test_view_shape),
+		cmocka_unit_test(test_l2_path_property),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, NULL);
 	char cmd[PATH_MAX + 16];
