@@ -14,10 +14,11 @@
  * four, with the per-packet work in parse_pkt() shared by the unrolled and the tail loop;
  * hashes are computed in a second pass over the finished keys.
  *
- * psw_parse_l2_burst() is the parse of the L2 fast path (a table whose rules look at the
+ * psw_parse_l2_runs() is the parse of the L2 fast path (a table whose rules look at the
  * Ethernet header only): the same Ethernet and VLAN walk, the same L3/L4 checks (through
  * the same functions, into a scratch key whose fields the compiler drops) for the drop
- * verdict, and nothing written but two words and a flag per packet.
+ * verdict, and nothing written but runs of packets with the same Ethernet header: the
+ * pipeline then works per run, not per packet.
  */
 #include <stddef.h>
 #include <string.h>
@@ -351,9 +352,14 @@ psw_parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
 			hashes[i] = pkt_hash(pkts[i], &keys[i]);
 }
 
+struct l2_hdr {
+	uint64_t w1, w2;
+	uint8_t bad;
+};
+
 /* The L2 part of parse_pkt() for one packet; the L3/L4 headers only for their verdict. */
 static __rte_always_inline void
-parse_l2_pkt(const struct rte_mbuf *m, struct psw_l2_hdr *h)
+parse_l2_pkt(const struct rte_mbuf *m, struct l2_hdr *h)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -409,16 +415,32 @@ parse_l2_pkt(const struct rte_mbuf *m, struct psw_l2_hdr *h)
 	h->bad = k.flags & PSW_KEY_F_BAD;
 }
 
-void
-psw_parse_l2_burst(struct rte_mbuf **pkts, uint16_t n, struct psw_l2_hdr *hdrs)
+uint16_t
+psw_parse_l2_runs(struct rte_mbuf **pkts, uint16_t n, struct psw_l2_run *runs)
 {
+	struct psw_l2_run *r = runs - 1;
 	uint16_t i;
 
 	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {
+		struct l2_hdr h;
+
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		parse_l2_pkt(pkts[i], &hdrs[i]);
+		parse_l2_pkt(pkts[i], &h);
+		if (likely(i > 0 && h.w1 == r->w1 && h.w2 == r->w2 && !(h.bad | r->bad))) {
+			r->n++;
+			r->bytes += pkts[i]->pkt_len;
+			continue;
+		}
+		r++;
+		r->w1 = h.w1;
+		r->w2 = h.w2;
+		r->bad = h.bad;
+		r->start = i;
+		r->n = 1;
+		r->bytes = pkts[i]->pkt_len;
 	}
+	return (uint16_t)(r + 1 - runs);
 }

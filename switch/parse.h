@@ -21,20 +21,24 @@
 void psw_parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
 		     struct psw_flow_key *keys, uint32_t *hashes);
 
-/* What the L2 fast path (pipeline.c, a table of PSW_SHAPE_L2) needs of a packet: key
- * words 1 and 2 exactly as psw_parse_burst() would fill them (dl_dst, dl_src, vlan_tci,
- * dl_type) and whether the full parse would find it bad (PSW_KEY_F_TRUNCATED or
- * PSW_KEY_F_MALFORMED, the only flags that decide anything without a rule matching on
- * flags). Words, not bytes: the pipeline compares them as words, and a word read back
- * from byte stores would stall on store forwarding. */
-struct psw_l2_hdr {
+/* What the L2 fast path (pipeline.c, a table of PSW_SHAPE_L2) needs of a burst: runs of
+ * consecutive packets with the same key words 1 and 2, exactly as psw_parse_burst() would
+ * fill them (dl_dst, dl_src, vlan_tci, dl_type), and whether the full parse would find a
+ * packet bad (PSW_KEY_F_TRUNCATED or PSW_KEY_F_MALFORMED, the only flags that decide
+ * anything without a rule matching on flags; a bad packet is a run of its own). Words,
+ * not bytes: the pipeline compares them as words, and a word read back from byte stores
+ * would stall on store forwarding. */
+struct psw_l2_run {
 	uint64_t w1;                   /* key word 1: dl_dst, dl_src[0..1] */
 	uint64_t w2;                   /* key word 2: dl_src[2..5], vlan_tci, dl_type */
+	uint32_t bytes;                /* sum of the packets' pkt_len */
+	uint16_t start, n;             /* pkts[start .. start + n) */
 	uint8_t bad;                   /* flags & PSW_KEY_F_BAD of the full parse */
 };
 
-/* PMD: fill hdrs[0..n) for pkts[0..n) (the L3/L4 headers are checked, not kept). */
-void psw_parse_l2_burst(struct rte_mbuf **pkts, uint16_t n, struct psw_l2_hdr *hdrs);
+/* PMD: fill runs[] for pkts[0..n) (the L3/L4 headers are checked, not kept); returns the
+ * number of runs (1 <= runs <= n, 0 for n = 0). */
+uint16_t psw_parse_l2_runs(struct rte_mbuf **pkts, uint16_t n, struct psw_l2_run *runs);
 
 /* The same for one packet (trace, tests, slow paths). Returns key->flags. */
 uint8_t psw_parse_one(const struct rte_mbuf *m, uint16_t in_port, struct psw_flow_key *key);

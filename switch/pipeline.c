@@ -14,16 +14,17 @@
  *
  * The L2 fast path. A table whose rules look at no more than in_port and the Ethernet
  * header (flow_table.h's PSW_SHAPE_L2: the default priority=0,actions=normal, in_port
- * rules, MAC and VLAN rules) takes burst_l2() instead: the parser keeps key words 1 and 2
- * (MACs, VLAN, ethertype) and the drop verdict, and one decision -- the rule the
- * classifier picks for that header, and NORMAL's L2 decision -- serves every packet of a
- * run with the same header (ctx->memo, kept across bursts while the generation holds
- * and the decision depends on nothing else). Per run, not per packet: the rule's
- * counters, the source's last-seen refresh or its learn event, one enabled check and one
- * copy into the tx buffer. Same rule, same outputs, same drops as the full path
- * (test_flow_table's property test runs both on random rule sets and traffic). Measured
- * (benchmarks/run.sh --quick, on-CPU cycles/packet, normal): 81 -> 56 at 1 flow,
- * 193 -> 86 at 100,000 flows, where the 5-tuple cache missed 93% of the time.
+ * rules, MAC and VLAN rules) takes burst_l2() instead: the parser cuts the burst into
+ * runs of packets with the same key words 1 and 2 (MACs, VLAN, ethertype; a bad packet is
+ * a run of its own), and one decision -- the rule the classifier picks for that header,
+ * and NORMAL's L2 decision -- serves a whole run (ctx->memo, kept across bursts while
+ * the generation holds and the decision depends on nothing else). Per run, not per
+ * packet: the rule's counters, the source's last-seen refresh or its learn event, one
+ * enabled check (or static output) and one copy into the tx buffer. Same rule, same
+ * outputs, same drops as the full path (test_flow_table's property test runs both on
+ * random rule sets and traffic). Measured (benchmarks/run.sh --quick, on-CPU
+ * cycles/packet, normal): 81 -> 52 at 1 flow, 193 -> 80 at 100,000 flows, where the
+ * 5-tuple cache had missed 93% of the time.
  *
  * Generation: read once per burst, before the table pointers (flow_cache.h's rule), and
  * every result is cached with it; any table change bumps it and every cached result goes
@@ -480,7 +481,7 @@ static inline void
 memo_run(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, const struct psw_l2_memo *mo,
 	 struct rte_mbuf **pkts, uint16_t n, uint16_t in_port, uint32_t bytes)
 {
-	uint16_t i;
+	uint16_t i, out;
 
 	memo_effects(pmd, ctx, mo, pkts[0], in_port);
 	if (mo->res != NULL)
@@ -506,8 +507,13 @@ memo_run(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, const struct psw_l2_memo
 			psw_actions_run(pmd, ctx, pkts[i], in_port, mo->res->rule);
 		break;
 	default:
-		for (i = 0; i < n; i++)
-			no_rule(pmd, pkts[i], in_port);
+		/* No rule: the port's static output, read once for the run. */
+		out = __atomic_load_n(&psw_ports[in_port].output, __ATOMIC_RELAXED);
+		if (likely(out != PSW_PORT_NONE && out != in_port))
+			send_run(pmd, out, pkts, n, in_port);
+		else
+			for (i = 0; i < n; i++)
+				no_rule(pmd, pkts[i], in_port);
 		break;
 	}
 }
@@ -518,29 +524,26 @@ static void
 burst_l2(struct psw_pmd *pmd, struct psw_flow_ctx *ctx, uint16_t in_port,
 	 struct rte_mbuf **pkts, uint16_t n, const struct psw_classifier *cls, uint64_t gen)
 {
-	struct psw_l2_hdr h[PSW_BURST];
+	struct psw_l2_run runs[PSW_BURST];
 	struct psw_l2_memo *mo = &ctx->memo;
 	bool live = mo->keep && mo->gen == gen && mo->in_port == in_port;
-	uint16_t i = 0, start;
-	uint32_t bytes;
+	uint16_t nr = psw_parse_l2_runs(pkts, n, runs);
 
-	psw_parse_l2_burst(pkts, n, h);
-	while (i < n) {
-		if (unlikely(h[i].bad)) {
-			psw_pmd_drop(pmd, pkts[i], in_port, h[i].bad & PSW_KEY_F_TRUNCATED ?
-				     PSW_DROP_TRUNCATED : PSW_DROP_MALFORMED);
-			i++;
+	for (uint16_t r = 0; r < nr; r++) {
+		const struct psw_l2_run *run = &runs[r];
+
+		if (unlikely(run->bad)) {
+			for (uint16_t i = 0; i < run->n; i++)
+				psw_pmd_drop(pmd, pkts[run->start + i], in_port,
+					     run->bad & PSW_KEY_F_TRUNCATED ?
+					     PSW_DROP_TRUNCATED : PSW_DROP_MALFORMED);
 			continue;
 		}
-		if (unlikely(!live || h[i].w1 != mo->w1 || h[i].w2 != mo->w2)) {
-			memo_resolve(mo, cls, gen, in_port, h[i].w1, h[i].w2);
+		if (unlikely(!live || run->w1 != mo->w1 || run->w2 != mo->w2)) {
+			memo_resolve(mo, cls, gen, in_port, run->w1, run->w2);
 			live = true;
 		}
-		start = i;
-		bytes = pkts[i]->pkt_len;
-		for (i++; i < n && h[i].w1 == mo->w1 && h[i].w2 == mo->w2 && !h[i].bad; i++)
-			bytes += pkts[i]->pkt_len;
-		memo_run(pmd, ctx, mo, pkts + start, i - start, in_port, bytes);
+		memo_run(pmd, ctx, mo, pkts + run->start, run->n, in_port, run->bytes);
 	}
 }
 

@@ -678,7 +678,7 @@ prop_run(uint64_t seed, char rules[][160], unsigned nr, bool full, struct prop_o
 /* Randomized rule sets on Ethernet fields only, and random traffic: the L2 fast path and
  * the full path (forced by one extra rule that matches nothing) send the same frames to
  * the same ports, drop the same packets for the same reasons and count the same rule
- * hits. */
+ * hits; packets no rule takes go to the port's static output, when it has one. */
 static void
 test_l2_path_property(void **state)
 {
@@ -700,6 +700,11 @@ test_l2_path_property(void **state)
 				 prop_matches[rnd(RTE_DIM(prop_matches))],
 				 prop_actions[rnd(RTE_DIM(prop_actions))]);
 		seed = rng_state | 1;
+		/* No rule: the port's static output (or a hairpin) or a NO_RULE drop. */
+		__atomic_store_n(&psw_ports[p_in].output, c % 3 ? (uint16_t)p_o2 : PSW_PORT_NONE,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&psw_ports[p_o1].output, c % 5 ? PSW_PORT_NONE : (uint16_t)p_o1,
+				 __ATOMIC_RELAXED);
 		prop_run(seed, rules, nr, false, &a);
 		prop_run(seed, rules, nr, true, &b);
 		rng_state = seed;
@@ -713,6 +718,8 @@ test_l2_path_property(void **state)
 			fail_msg("case %u: the L2 path and the full path differ", c);
 		}
 	}
+	psw_ports[p_in].output = PSW_PORT_NONE;
+	psw_ports[p_o1].output = PSW_PORT_NONE;
 	call_ok("flow.clear", "{}");
 	psw_l2_fdb_flush(0, PSW_PORT_NONE);
 	psw_rcu_reclaim();

@@ -204,7 +204,7 @@ check_l2_guarded(const uint8_t *data, unsigned len, bool stripped, uint16_t tci)
 	uint8_t *at = guard_page + page_size - len;
 	struct rte_mbuf *mp = &m;
 	struct psw_flow_key k;
-	struct psw_l2_hdr h;
+	struct psw_l2_run h;
 	uint64_t w[3];
 
 	memset(&m, 0, sizeof(m));
@@ -218,7 +218,10 @@ check_l2_guarded(const uint8_t *data, unsigned len, bool stripped, uint16_t tci)
 		m.vlan_tci = tci;
 	}
 	psw_parse_one(&m, 7, &k);
-	psw_parse_l2_burst(&mp, 1, &h);
+	assert_int_equal(psw_parse_l2_runs(&mp, 1, &h), 1);
+	assert_int_equal(h.start, 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.bytes, len);
 	memcpy(w, &k, sizeof(w));
 	assert_int_equal(h.bad, k.flags & PSW_KEY_F_BAD);
 	if (!h.bad) {
@@ -694,7 +697,7 @@ test_truncated_every_length(void **state)
 
 /* 200,000 random frames, ethertypes and IP versions biased so that every parser path runs,
  * each ending at the guard page: no read past data_len, and a key that says so; the L2
- * fast path's parse (psw_parse_l2_burst) agrees with the full one on each. */
+ * fast path's parse (psw_parse_l2_runs) agrees with the full one on each. */
 static void
 test_random_frames(void **state)
 {
@@ -739,6 +742,76 @@ test_random_frames(void **state)
 	/* the generator reaches both outcomes */
 	assert_true(truncated > 1000);
 	assert_true(with_ports > 1000);
+}
+
+/* psw_parse_l2_runs on a burst of n packets with repeated headers (equal neighbours, a
+ * VLAN tag, a truncated one in between): the runs cover the burst in order, every packet
+ * of a run has the run's key words, runs break where the header changes or a packet is
+ * bad, and bytes add up. */
+static void
+l2_runs_burst(uint16_t n)
+{
+	struct rte_mbuf *pkts[64];
+	struct psw_l2_run runs[64];
+	struct psw_flow_key k;
+	uint16_t i, nr, at = 0;
+	struct pkt p;
+
+	for (i = 0; i < n; i++) {
+		unsigned kind = (i * 2u / 3u) % 4u;   /* runs of one or two equal frames */
+
+		eth(&p, kind == 2 ? 0x8100 : 0x0800);
+		if (kind == 2)
+			vlan(&p, 0x0800, 9);
+		ipv4(&p, 17, i, 2, 0, 0, 12);
+		udp(&p, i, 53);
+		if (kind == 3)
+			p.len = 30;  /* truncated */
+		if (kind == 1)
+			p.b[0] ^= 1;
+		pkts[i] = to_mbuf(&p);
+	}
+	nr = psw_parse_l2_runs(pkts, n, runs);
+	assert_true(nr <= n && (n == 0) == (nr == 0));
+	for (uint16_t r = 0; r < nr; r++) {
+		uint32_t bytes = 0;
+
+		assert_int_equal(runs[r].start, at);
+		assert_true(runs[r].n >= 1);
+		for (i = at; i < at + runs[r].n; i++) {
+			uint64_t w[3];
+
+			psw_parse_one(pkts[i], 5, &k);
+			memcpy(w, &k, sizeof(w));
+			assert_int_equal(runs[r].bad, k.flags & PSW_KEY_F_BAD);
+			if (!runs[r].bad) {
+				assert_int_equal(runs[r].w1, w[1]);
+				assert_int_equal(runs[r].w2, w[2]);
+			}
+			bytes += pkts[i]->pkt_len;
+		}
+		assert_int_equal(runs[r].bytes, bytes);
+		if (runs[r].bad)
+			assert_int_equal(runs[r].n, 1);
+		if (r > 0 && !runs[r].bad && !runs[r - 1].bad)
+			assert_true(runs[r].w1 != runs[r - 1].w1 || runs[r].w2 != runs[r - 1].w2);
+		at += runs[r].n;
+	}
+	assert_int_equal(at, n);
+	if (n >= 32)
+		assert_true(nr < n);         /* equal neighbours did share runs */
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+}
+
+static void
+test_l2_runs(void **state)
+{
+	static const uint16_t sizes[] = {0, 1, 3, 4, 5, 32, 64};
+
+	(void)state;
+	for (unsigned i = 0; i < RTE_DIM(sizes); i++)
+		l2_runs_burst(sizes[i]);
 }
 
 /* A burst of n mixed packets gives the same keys and hashes as one at a time. */
@@ -861,6 +934,7 @@ main(void)
 		cmocka_unit_test(test_truncated_every_length),
 		cmocka_unit_test(test_random_frames),
 		cmocka_unit_test(test_bursts),
+		cmocka_unit_test(test_l2_runs),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, setup, teardown);
