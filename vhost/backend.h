@@ -22,7 +22,7 @@ struct psw_backend {
 	/* Check `options` strictly (unknown keys and bad values are errors that name the
 	 * key) and write the devargs that create the device for port `name` into
 	 * devargs[len]. May create directories; on failure leaves nothing behind.
-	 * Returns 0 or -1 with err set. */
+	 * Returns 0 or -1 with err set. Not set (and not called) when create is set. */
 	int (*prepare)(const char *name, json_t *options, char *devargs, size_t len,
 		       struct psw_rpc_error *err);
 
@@ -42,7 +42,7 @@ struct psw_backend {
 		       struct psw_rpc_error *err);
 
 	/* Optional (added for issue 4): before the device is stopped and closed, while it
-	 * still exists (memif closes its listener here, see memif.c). */
+	 * still exists. No back end uses it at present. */
 	void (*stopping)(const char *name, json_t *options);
 
 	/* Optional: after the device is closed and removed: delete sockets, files, dirs. */

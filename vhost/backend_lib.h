@@ -90,14 +90,6 @@ int psw_netns_check(const char *key, const char *path, struct psw_rpc_error *err
 int psw_netns_enter(const char *path, int *saved_fd, struct psw_rpc_error *err);
 int psw_netns_leave(int saved_fd);
 
-/* memif_leaks.c: what net_memif sets up for a port, recorded from probe to started() and
- * given back around close (DPDK 22.11 leaks it). */
-void psw_memif_track_begin(const char *name);
-void psw_memif_track_probed(void);
-void psw_memif_track_end(void);
-void psw_memif_release_before_close(const char *name);
-void psw_memif_release_after_close(const char *name);
-
 extern const struct psw_backend psw_backend_vhost_user;
 extern const struct psw_backend psw_backend_memif;
 extern const struct psw_backend psw_backend_tap;

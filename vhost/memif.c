@@ -11,46 +11,39 @@
  * name lives in one network namespace; to serve a pod in its own namespace the listening
  * socket is created in that namespace (netns.c) and works from there after we come back.
  * Nothing is mounted into the pod. Two ports may not share a socket name, even in
- * different namespaces (as with DPDK's net_memif, which keyed listeners by name).
+ * different namespaces (memif_server.c keys listeners by name).
  *
  * Restarts: a pod that restarts connects again to the same listener. After a podswitchd
  * restart the listener is created again (from the saved state); DPDK's memif client does
  * not retry by itself (it connects in dev_start), so a DPDK pod must restart its port;
  * VPP and libmemif clients retry on a timer.
  *
- * Hostile peer (closed): every region, ring placement and descriptor the client gives is
- * checked before use (memif_server.c at set-up, memif_ring.c per packet); a bad
- * descriptor is a counted drop ("bad_desc" in port show). DPDK 22.11's net_memif did not
- * check descriptors (its server read region + offset for length bytes as the client
- * wrote them).
+ * Hostile peer: every region, ring placement and descriptor the client gives is checked
+ * before use (memif_server.c at set-up, memif_ring.c per packet); a bad descriptor is a
+ * counted drop ("bad_desc" in port show).
  *
- * prepare()/probe() still make DPDK's net_memif server device from the same options
- * (with memif_leaks.c giving back what that driver leaks); podswitchd does not call them
- * any more (create() is set), only tests/unit/test_backend.c does.
+ * The back end has create() and no prepare()/probe(): rpc_port.c adds the port with
+ * psw_port_add_io(), and port.del calls removed(), which closes the listener, any client
+ * and the socket file.
  *
  * Control thread (main lcore) only; not on the packet path.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <stddef.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include <rte_debug.h>
+#include <rte_common.h>
 #include <rte_ether.h>
-#include <rte_dev.h>
-#include <rte_log.h>
 
 #include "backend.h"
 #include "backend_lib.h"
+#include "memif_proto.h"
 #include "memif_server.h"
 #include "pmd.h"
 #include "port.h"
 
-#define MEMIF_SECRET_MAX 24 /* net_memif: "string len 24" */
+#define MEMIF_SECRET_MAX MEMIF_SECRET_SZ /* 24: the INIT message's secret field */
 
 struct memif_conf {
 	char socket[PSW_SOCK_PATH_MAX + 1];
@@ -120,128 +113,13 @@ memif_parse(const char *name, json_t *o, struct memif_conf *c, struct psw_rpc_er
 		return -1;
 	c->buffer_size = (unsigned)v;
 	c->secret = psw_opt_str(o, "secret", NULL);
+	/* What a DPDK client can give in its devargs ("secret=..."). */
 	if (c->secret != NULL &&
 	    (strlen(c->secret) > MEMIF_SECRET_MAX || !psw_devarg_value_ok(c->secret)))
 		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
 				       "options.secret: 1..%d characters, no spaces, quotes, ',', '=', '[' or ']'",
 				       MEMIF_SECRET_MAX);
 	return psw_opt_perm(o, &c->perm, err);
-}
-
-static int
-memif_prepare(const char *name, json_t *options, char *devargs, size_t len,
-	      struct psw_rpc_error *err)
-{
-	char dev[RTE_DEV_NAME_MAX_LEN], owner[RTE_DEV_NAME_MAX_LEN];
-	struct memif_conf c;
-	int n;
-
-	if (memif_parse(name, options, &c, err) < 0)
-		return -1;
-	if (c.netns != NULL && psw_netns_check("netns", c.netns, err) < 0)
-		return -1;
-	if (psw_backend_dev_name("net_memif", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
-				 sizeof(dev)) < 0)
-		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "name: '%s' is not usable",
-				       name);
-	if (psw_devargs_in_use("net_memif", "socket", c.socket, owner, sizeof(owner)))
-		return psw_backend_err(err, PSW_RPC_EXISTS,
-				       "options.socket: %s is already used by device %s",
-				       c.socket, owner);
-	n = snprintf(devargs, len,
-		     "%s,role=server,id=%u,socket=%s,socket-abstract=%s,rsize=%u,bsize=%u%s%s",
-		     dev, c.id, c.socket, c.abstract ? "yes" : "no", c.log2_ring,
-		     c.buffer_size, c.secret ? ",secret=" : "", c.secret ? c.secret : "");
-	if (n < 0 || (size_t)n >= len)
-		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "options: devargs too long");
-	if (!c.abstract) {
-		/* A socket file survives a SIGKILL and makes bind() fail: remove it when
-		 * nobody listens on it. */
-		if (psw_sock_dir_make(c.socket, &c.perm, err) < 0)
-			return -1;
-		if (psw_sock_clear_stale(c.socket, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Is an abstract socket name bound in the calling thread's network namespace? */
-static bool
-abstract_bound(const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	bool bound;
-
-	if (fd < 0)
-		return false;
-	memcpy(sa.sun_path + 1, name, strlen(name)); /* as net_memif binds it: no padding */
-	bound = bind(fd, (struct sockaddr *)&sa, len) < 0 && errno == EADDRINUSE;
-	close(fd);
-	return bound;
-}
-
-/* A listener closed a moment ago can stay bound for a while: another thread may still
- * hold its file (a poll() in progress holds what it polls, and an fd number is reused at
- * once; DPDK's vhost-user events thread polls with a 1 s timeout). Measured: up to
- * 0.9 s, when a port is deleted and added again at once (tests/e2e/test_port_leak.sh).
- * Give it a second and a half. 0, or -EADDRINUSE when the name stays taken. */
-static int
-wait_abstract_free(const char *name)
-{
-	int i;
-
-	for (i = 0; i < 75 && abstract_bound(name); i++)
-		usleep(20 * 1000);
-	if (i > 0)
-		RTE_LOG(DEBUG, USER1, "memif: waited %d ms for @%s to be released\n", i * 20,
-			name);
-	return i < 75 ? 0 : -EADDRINUSE;
-}
-
-/* rte_dev_probe, with what net_memif allocates recorded for this port (memif_leaks.c). */
-static int
-probe_tracked(const char *name, const struct memif_conf *c, const char *devargs)
-{
-	int rc;
-
-	if (c->abstract && wait_abstract_free(c->socket) < 0)
-		return -EADDRINUSE;
-	psw_memif_track_begin(name);
-	rc = rte_dev_probe(devargs);
-	psw_memif_track_probed();
-	return rc == -1 ? -EIO : rc; /* some drivers fail with -1, not an errno */
-}
-
-static int
-memif_probe(const char *name, json_t *options, const char *devargs,
-	    struct psw_rpc_error *err)
-{
-	struct memif_conf c;
-	int saved, rc, rc2;
-
-	if (memif_parse(name, options, &c, err) < 0)
-		return -EINVAL;
-	if (c.netns == NULL) {
-		rc = probe_tracked(name, &c, devargs);
-		if (rc < 0)
-			psw_backend_err(err, PSW_RPC_FAILED, "memif %s: probe failed: %s",
-					c.socket, strerror(-rc));
-		return rc;
-	}
-	if (psw_netns_enter(c.netns, &saved, err) < 0)
-		return -EINVAL;
-	rc = probe_tracked(name, &c, devargs);
-	rc2 = psw_netns_leave(saved);
-	/* Staying in the pod's namespace would put every later socket there: stop hard. */
-	if (rc2 < 0)
-		rte_panic("cannot return to podswitchd's network namespace: %s\n",
-			  strerror(-rc2));
-	if (rc < 0)
-		psw_backend_err(err, PSW_RPC_FAILED, "memif %s in %s: probe failed: %s",
-				c.socket, c.netns, strerror(-rc));
-	return rc;
 }
 
 static int
@@ -313,8 +191,6 @@ memif_started(const char *name, uint16_t dpdk_port, json_t *options,
 	(void)dpdk_port;
 	if (s != NULL)
 		psw_memif_server_started(s);
-	else
-		psw_memif_track_end();
 	if (memif_parse(name, options, &c, err) < 0)
 		return -1;
 	if (c.abstract)
@@ -323,31 +199,14 @@ memif_started(const char *name, uint16_t dpdk_port, json_t *options,
 }
 
 static void
-memif_stopping(const char *name, json_t *options)
-{
-	(void)options;
-	if (psw_memif_server_find(name) == NULL)
-		psw_memif_release_before_close(name);
-}
-
-static void
 memif_removed(const char *name, json_t *options)
 {
-	char dev[RTE_DEV_NAME_MAX_LEN];
 	struct memif_conf c;
 	struct psw_memif_server *s = psw_memif_server_find(name);
 	struct stat st;
 
-	if (s != NULL) {
+	if (s != NULL)
 		psw_memif_server_destroy(s);
-	} else {
-		psw_memif_release_after_close(name);
-		/* probe() made the device, so the switch may leave it on the bus after
-		 * closing the port; a device left there would refuse the next probe. */
-		if (psw_backend_dev_name("net_memif", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
-					 sizeof(dev)) == 0)
-			(void)rte_eal_hotplug_remove("vdev", dev);
-	}
 	if (memif_parse(name, options, &c, NULL) < 0 || c.abstract)
 		return;
 	if (lstat(c.socket, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -374,24 +233,16 @@ memif_describe(const char *name, json_t *options, json_t *out)
 	/* The secret is a credential: not in port listings (the state file keeps it, 0600). */
 	if (c.secret != NULL) {
 		json_t *o = json_object_get(out, "options");
-		const char *da = json_string_value(json_object_get(out, "devargs"));
-		const char *at = da ? strstr(da, ",secret=") : NULL;
 
 		if (json_is_object(o))
 			json_object_set_new(o, "secret", json_string("*"));
-		if (at != NULL)
-			json_object_set_new(out, "devargs",
-					    json_sprintf("%.*s,secret=*", (int)(at - da), da));
 	}
 }
 
 const struct psw_backend psw_backend_memif = {
 	.type = "memif",
 	.create = memif_create,
-	.prepare = memif_prepare,
-	.probe = memif_probe,
 	.started = memif_started,
-	.stopping = memif_stopping,
 	.removed = memif_removed,
 	.describe = memif_describe,
 };
