@@ -96,8 +96,9 @@ void psw_port_fini(void);
 /* Called after a port is removed, before its id can be reused (flow tables drop
  * references to it). At most a few hooks. */
 void psw_port_on_remove(void (*fn)(uint16_t id));
-/* Probe (unless probe_done), configure, start, assign rx queues to PMDs, enable.
- * Returns the new id, or -errno with a message in err. Leaves nothing behind on failure. */
+/* Probe (unless probe_done or the device exists already), configure, start, assign rx
+ * queues to PMDs, enable. Returns the new id, or -errno with a message in err. Leaves
+ * nothing behind on failure (a device this call did not probe is never detached). */
 int psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_t errlen);
 /* Add a port served by `io` (no ethdev). Returns the new id or -errno with err. */
 int psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,

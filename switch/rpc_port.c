@@ -258,18 +258,10 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 			return NULL;
 		id = psw_port_add_io(&conf, io, msg, sizeof(msg));
 	} else {
-		if (be != NULL) {
-			if (be->prepare(conf.name, options, conf.devargs, sizeof(conf.devargs),
-					err) != 0)
-				return NULL;
-			if (be->probe != NULL &&
-			    be->probe(conf.name, options, conf.devargs, err) != 0) {
-				if (be->removed)
-					be->removed(conf.name, options);
-				return NULL;
-			}
-		}
-		id = psw_port_add(&conf, be != NULL && be->probe != NULL, msg, sizeof(msg));
+		if (be != NULL &&
+		    be->prepare(conf.name, options, conf.devargs, sizeof(conf.devargs), err) != 0)
+			return NULL;
+		id = psw_port_add(&conf, false, msg, sizeof(msg));
 	}
 	if (id < 0) {
 		if (be != NULL && be->removed)
@@ -322,8 +314,6 @@ rpc_port_del(json_t *params, struct psw_rpc_error *err)
 	id = p->id;
 	snprintf(name, sizeof(name), "%s", p->name);
 	be = psw_backend_find(p->type);
-	if (be != NULL && be->stopping != NULL)
-		be->stopping(name, json_object_get(specs[id].params, "options"));
 	if (psw_port_del(id, msg, sizeof(msg)) != 0)
 		return psw_rpc_err(err, PSW_RPC_FAILED, "port %s: %s", name, msg);
 	spec = specs[id].params;

@@ -32,18 +32,9 @@ struct psw_backend {
 	int (*create)(const char *name, json_t *options, const struct psw_port_conf *conf,
 		      const struct psw_port_io **io, struct psw_rpc_error *err);
 
-	/* Optional: probe the device itself (e.g. inside another network namespace).
-	 * When NULL the switch calls rte_dev_probe(devargs). Returns 0 or -errno. */
-	int (*probe)(const char *name, json_t *options, const char *devargs,
-		     struct psw_rpc_error *err);
-
 	/* Optional: after the device is probed and started (chown/chmod sockets...). */
 	int (*started)(const char *name, uint16_t dpdk_port, json_t *options,
 		       struct psw_rpc_error *err);
-
-	/* Optional (added for issue 4): before the device is stopped and closed, while it
-	 * still exists. No back end uses it at present. */
-	void (*stopping)(const char *name, json_t *options);
 
 	/* Optional: after the device is closed and removed: delete sockets, files, dirs. */
 	void (*removed)(const char *name, json_t *options);

@@ -152,7 +152,6 @@ tap_describe(const char *name, json_t *options, json_t *out)
 const struct psw_backend psw_backend_tap = {
 	.type = "tap",
 	.prepare = tap_prepare,
-	.probe = NULL,
 	.started = NULL,
 	.removed = NULL,
 	.link = tap_link,

@@ -165,7 +165,6 @@ vu_describe(const char *name, json_t *options, json_t *out)
 const struct psw_backend psw_backend_vhost_user = {
 	.type = "vhost-user",
 	.prepare = vu_prepare,
-	.probe = NULL,
 	.started = vu_started,
 	.removed = vu_removed,
 	.describe = vu_describe,

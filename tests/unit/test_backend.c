@@ -82,7 +82,6 @@ create(const char *type, const char *name, const char *options_json,
 	assert_non_null(be);
 	assert_non_null(be->create);
 	assert_null(be->prepare); /* rpc_port.c calls prepare only without create */
-	assert_null(be->probe);
 	if (options_json != NULL)
 		assert_non_null(o);
 	memset(err, 0, sizeof(*err));
@@ -109,8 +108,6 @@ destroy(const char *type, const char *name, const char *options_json)
 	const struct psw_backend *be = psw_backend_find(type);
 	json_t *o = options_json ? json_loads(options_json, 0, NULL) : NULL;
 
-	if (be->stopping != NULL)
-		be->stopping(name, o);
 	be->removed(name, o);
 	json_decref(o);
 }
@@ -469,12 +466,7 @@ bring_up(const char *type, const char *name, const char *options_json)
 
 	if (be->prepare(name, o, devargs, sizeof(devargs), &err) != 0)
 		fail_msg("prepare %s: %s", name, err.message);
-	if (be->probe != NULL) {
-		if (be->probe(name, o, devargs, &err) != 0)
-			fail_msg("probe %s: %s", name, err.message);
-	} else {
-		assert_int_equal(rte_dev_probe(devargs), 0);
-	}
+	assert_int_equal(rte_dev_probe(devargs), 0);
 	snprintf(dev, sizeof(dev), "%.*s", (int)strcspn(devargs, ","), devargs);
 	assert_int_equal(rte_eth_dev_get_port_by_name(dev, &port), 0);
 	assert_int_equal(rte_eth_dev_configure(port, 1, 1, &conf), 0);

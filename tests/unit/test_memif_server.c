@@ -98,7 +98,6 @@ drop_port(const char *name)
 	char msg[256];
 
 	assert_non_null(p);
-	assert_null(be->stopping); /* rpc_port.c's port.del: only psw_port_del, removed() */
 	assert_int_equal(psw_port_del(p->id, msg, sizeof(msg)), 0);
 	be->removed(name, o);
 	json_decref(o);
