@@ -53,7 +53,7 @@ ctl port add qa --type vhost-user --option socket="$T/pa.sock" --option queues=4
 ctl port add qb --type vhost-user --option socket="$T/pb.sock" --option queues=4 --output qa >/dev/null || fail "port add qb"
 ctl port set qa --output qb >/dev/null
 [ "$(jget .queues port show qa)" = 4 ] && [ "$(jget .rxq port show qa)" = 4 ] || fail "qa queues: $(ctlj port show qa)"
-wait_until 15 port_up qa || fail "qa link not up with a 2-queue pod"
+wait_until 30 port_up qa || fail "qa link not up with a 2-queue pod"
 grows pod_rx b || fail "pod b receives nothing from a 2-queue pod"
 ctl port del qa >/dev/null && ctl port del qb >/dev/null || fail "port del qa/qb"
 stop_pod a; stop_pod b
