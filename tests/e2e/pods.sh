@@ -48,9 +48,10 @@ port_down() { [ "$(jget .link.up port show "$1")" = false ]; }
 port_rx() { jget .stats.rx_packets port show "$1"; }
 port_tx() { jget .stats.tx_packets port show "$1"; }
 
-# grows CMD ARGS...: the number CMD prints increases within 10 s.
+# grows CMD ARGS...: the number CMD prints increases within 20 s (pods print their
+# counters every second; a loaded 2-core machine can delay them).
 _grew() { local a=$1; shift; [ "$("$@")" -gt "$a" ]; }
-grows() { local a; a=$("$@"); wait_until 10 _grew "$a" "$@"; }
+grows() { local a; a=$("$@"); wait_until 20 _grew "$a" "$@"; }
 
 # mkns NAME: a network namespace deleted on exit.
 mkns() {
