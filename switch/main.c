@@ -447,6 +447,7 @@ main(int argc, char **argv)
 	psw_control_register(ctl, psw_rpc_flow_methods);
 	psw_control_register(ctl, psw_rpc_network_methods);
 	psw_control_register(ctl, psw_rpc_state_methods);
+	psw_rpc_switch_set_control(ctl);
 	psw_mark_start();
 
 	if (restore_and_apply_config() != 0)

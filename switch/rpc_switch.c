@@ -11,6 +11,7 @@
 #include <rte_version.h>
 
 #include "config.h"
+#include "control.h"
 #include "pmd.h"
 #include "port.h"
 #include "rpc.h"
@@ -18,6 +19,13 @@
 #include "rpcs.h"
 
 static double start_time;
+static const struct psw_control *control;
+
+void
+psw_rpc_switch_set_control(const struct psw_control *c)
+{
+	control = c;
+}
 void (*psw_on_change)(void);
 
 json_t *psw_rpc_port_stats_json(uint16_t id);
@@ -66,6 +74,15 @@ rpc_switch_info(json_t *params, struct psw_rpc_error *err)
 	rte_malloc_get_socket_stats((int)rte_socket_id(), &ms);
 	json_object_set_new(o, "heap_allocated_bytes", json_integer((json_int_t)ms.heap_allocsz_bytes));
 	json_object_set_new(o, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
+	if (control != NULL) {
+		struct psw_control_stats cs;
+
+		psw_control_get_stats(control, &cs);
+		json_object_set_new(o, "control", json_pack("{s:i,s:I,s:I,s:I,s:I,s:I}",
+			"clients", (int)cs.clients, "accepted", (json_int_t)cs.accepted,
+			"refused", (json_int_t)cs.refused, "requests", (json_int_t)cs.requests,
+			"errors", (json_int_t)cs.errors, "dropped", (json_int_t)cs.dropped));
+	}
 	return o;
 }
 

@@ -22,6 +22,9 @@ bool psw_rpc_port_exists(const char *name);
 void psw_config_changed(void);
 double psw_now_s(void);          /* CLOCK_MONOTONIC seconds */
 void psw_mark_start(void);
+struct psw_control;
+/* switch.info reports the control server's counters (clients, requests, errors...). */
+void psw_rpc_switch_set_control(const struct psw_control *c);
 extern void (*psw_on_change)(void); /* set by main.c: save the state file */
 
 #endif

@@ -64,6 +64,8 @@ ctl port del nosuch 2>"$T/e4" && fail "del of unknown port succeeded"
 grep -q 'no port "nosuch"' "$T/e4" || fail "del message: $(cat "$T/e4")"
 ctl port add x --devargs net_null7 --output nosuch 2>"$T/e5" && fail "unknown output accepted"
 after=$(ctlj port list | jq -c '[.ports[].name]')
+[ "$(ctlj info | jq '.control.errors >= 5 and .control.requests > .control.errors')" = true ] \
+	|| fail "switch.info control counters: $(ctlj info | jq -c .control)"
 [ "$before" = "$after" ] || fail "ports changed after bad requests: $before -> $after"
 ok "bad requests refused with clear messages; nothing changed"
 
