@@ -102,6 +102,10 @@ struct psw_flow_ctx {
 	uint64_t l2_cached;              /* hits on cached L2 decisions */
 	/* Insertion throttle (pipeline.c): insert 1 in (ins_mask + 1) misses. */
 	uint32_t ins_mask, ins_tick;
+	/* Full path: key the cache on the view's cache mask (pipeline.c) while the whole
+	 * keys miss; mask_windows counts throttle windows since it was switched on. */
+	uint8_t mask_on;
+	uint32_t mask_windows;
 	uint32_t win_lookups, win_misses;
 	uint64_t floods;                 /* packets flooded */
 	uint64_t flood_copies;           /* copies made for floods and multiple outputs */

@@ -98,6 +98,33 @@ mask_within_l2(const struct psw_flow_key *m)
 	return true;
 }
 
+bool psw_flow_cache_masking = true;
+
+/* The cache mask of a view (flow_table.h). Bytes, not words: see mask_within_l2(). */
+static void
+cache_mask(struct psw_flow_view *v)
+{
+	uint8_t *c = (uint8_t *)&v->cache_mask;
+	const size_t l3 = offsetof(struct psw_flow_key, tp_src);
+
+	v->cache_mask = v->mask_union;
+	memset(c + offsetof(struct psw_flow_key, in_port), 0xff, sizeof(v->cache_mask.in_port));
+	c[offsetof(struct psw_flow_key, flags)] = 0xff;
+	memset(c + offsetof(struct psw_flow_key, dl_dst), 0xff,
+	       offsetof(struct psw_flow_key, tp_src) - offsetof(struct psw_flow_key, dl_dst));
+	v->cache_masked = 0;
+	if (!psw_flow_cache_masking) {
+		memset(c, 0xff, sizeof(v->cache_mask));
+		return;
+	}
+	/* nw_proto and tp_src .. ipv6_dst are what the parser fills beyond L2. */
+	if (c[offsetof(struct psw_flow_key, nw_proto)] != 0xff)
+		v->cache_masked = 1;
+	for (size_t i = l3; i < offsetof(struct psw_flow_key, pad); i++)
+		if (c[i] != 0xff)
+			v->cache_masked = 1;
+}
+
 void
 psw_flow_view_shape(const struct psw_rule *const *rules, unsigned n, struct psw_flow_view *v)
 {
@@ -120,6 +147,7 @@ psw_flow_view_shape(const struct psw_rule *const *rules, unsigned n, struct psw_
 	}
 	v->n_rules = n;
 	v->shape = l2 && mask_within_l2(&v->mask_union) ? PSW_SHAPE_L2 : PSW_SHAPE_FULL;
+	cache_mask(v);
 }
 
 /* Make list[0..n) the table: build, publish, retire the old classifier and `gone`,

@@ -44,7 +44,15 @@ struct psw_flow_view {
 	uint32_t n_rules;
 	uint8_t shape;                     /* enum psw_flow_shape */
 	struct psw_flow_key mask_union;    /* every rule's mask OR-ed together */
+	/* FULL: the exact-match cache's key mask, mask_union plus in_port, flags and the
+	 * Ethernet fields (NORMAL decides on them); cache_masked when it leaves out some
+	 * L3/L4 field the parser fills, so that flows differing only there share an entry. */
+	struct psw_flow_key cache_mask;
+	uint8_t cache_masked;
 };
+
+/* Tests: false makes the full path key its cache on the whole key (as before masks). */
+extern bool psw_flow_cache_masking;
 
 /* PMDs load it with __atomic_load_n(..., __ATOMIC_ACQUIRE) after psw_generation. */
 extern struct psw_flow_view *psw_flow_view;

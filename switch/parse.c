@@ -357,6 +357,31 @@ struct l2_hdr {
 	uint8_t bad;
 };
 
+void
+psw_parse_burst_masked(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
+		       const struct psw_flow_key *mask, struct psw_flow_key *keys,
+		       uint32_t *hashes)
+{
+	const uint64_t *m = psw_flow_key_words(mask);
+	uint16_t i;
+
+	psw_parse_burst(pkts, n, in_port, keys, NULL);
+	/* A second pass, as for the hash: the keys were written field by field. The masked
+	 * words stay in registers for the hash. */
+	for (i = 0; i < n; i++) {
+		uint64_t *w = (uint64_t *)&keys[i];
+		struct psw_flow_key k;
+		uint64_t x[PSW_FLOW_KEY_WORDS];
+
+		for (unsigned j = 0; j < PSW_FLOW_KEY_WORDS; j++) {
+			x[j] = w[j] & m[j];
+			w[j] = x[j];
+		}
+		memcpy(&k, x, sizeof(k));
+		hashes[i] = key_hash(&k);
+	}
+}
+
 /* The L2 part of parse_pkt() for one packet; the L3/L4 headers only for their verdict. */
 static __rte_always_inline void
 parse_l2_pkt(const struct rte_mbuf *m, struct l2_hdr *h)

@@ -21,6 +21,12 @@
 void psw_parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
 		     struct psw_flow_key *keys, uint32_t *hashes);
 
+/* The same, with every key ANDed with mask (the flow table's cache mask) and hashed after
+ * the mask (never the device's hash, which covers fields the mask leaves out). */
+void psw_parse_burst_masked(struct rte_mbuf **pkts, uint16_t n, uint16_t in_port,
+			    const struct psw_flow_key *mask, struct psw_flow_key *keys,
+			    uint32_t *hashes);
+
 /* What the L2 fast path (pipeline.c, a table of PSW_SHAPE_L2) needs of a burst: runs of
  * consecutive packets with the same key words 1 and 2, exactly as psw_parse_burst() would
  * fill them (dl_dst, dl_src, vlan_tci, dl_type), and whether the full parse would find a

@@ -579,6 +579,8 @@ prop_pkt(void)
 		b[off + 17] = 1;
 		b[off + 18] = 10;
 		b[off + 21] = (uint8_t)rnd(4);
+		b[off + 23] = (uint8_t)rnd(8);           /* UDP source port 0..7 */
+		b[off + 25] = rnd(2) ? 53 : 80;          /* UDP destination port */
 	}
 	if (kind == 1)
 		rte_pktmbuf_trim(m, len - 30);          /* truncated UDP */
@@ -620,7 +622,8 @@ prop_drain(int port, unsigned slot, struct prop_out *o)
 	}
 }
 
-/* One case in one mode: the rules, then the same packets (seeded) in a few bursts. */
+/* One case in one mode: the rules, then the same packets (seeded) in a few bursts. full:
+ * add a rule that matches nothing on L3 fields, so that the table takes the full path. */
 static void
 prop_run(uint64_t seed, char rules[][160], unsigned nr, bool full, struct prop_out *o)
 {
@@ -641,7 +644,8 @@ prop_run(uint64_t seed, char rules[][160], unsigned nr, bool full, struct prop_o
 	if (full)
 		assert_int_equal(psw_flow_table_add_text("priority=0,udp,nw_src=203.0.113.9,"
 							 "actions=drop", e, sizeof(e)), 0);
-	assert_int_equal(psw_flow_view->shape, full ? PSW_SHAPE_FULL : PSW_SHAPE_L2);
+	if (full || psw_flow_view->shape != PSW_SHAPE_FULL)
+		assert_int_equal(psw_flow_view->shape, full ? PSW_SHAPE_FULL : PSW_SHAPE_L2);
 	for (unsigned p = 0; p < 4; p++)
 		for (unsigned d = 0; d < PSW_DROP_MAX; d++)
 			o->drops[p][d] = drops(ports[p], (enum psw_drop_reason)d);
@@ -726,6 +730,62 @@ test_l2_path_property(void **state)
 	assert_int_equal(rte_mempool_avail_count(mp), before);
 }
 
+static const char *const prop_l3_matches[] = {
+	"ip,nw_dst=10.0.0.1,", "udp,tp_dst=53,", "ip,nw_src=10.0.0.0/8,", "udp,tp_src=3,",
+	"udp,nw_dst=10.0.0.2,tp_dst=80,", "in_port=in,ip,nw_dst=10.0.0.0/31,",
+	"dl_dst=02:00:00:00:00:02,udp,tp_src=5,",
+};
+
+/* The full path's cache keyed on the rules' mask union (plus what NORMAL needs) decides
+ * as the cache keyed on whole keys: random rule sets on L2, L3 and L4 fields, random
+ * traffic with several 5-tuples per MAC pair, both ways, same frames, drops and counts. */
+static void
+test_cache_mask_property(void **state)
+{
+	unsigned before = rte_mempool_avail_count(mp), masked = 0;
+	struct prop_out a, b;
+	char rules[8][160];
+
+	(void)state;
+	rng_state = 0x2545f4914f6cdd1dull;
+	for (unsigned c = 0; c < 300; c++) {
+		unsigned nr = 1 + rnd(6);
+		uint64_t seed;
+
+		for (unsigned i = 0; i < nr; i++)
+			snprintf(rules[i], sizeof(rules[i]), "priority=%u,%sactions=%s", rnd(4),
+				 i == 0 || rnd(2) ? prop_l3_matches[rnd(RTE_DIM(prop_l3_matches))]
+						  : prop_matches[rnd(RTE_DIM(prop_matches))],
+				 prop_actions[rnd(RTE_DIM(prop_actions))]);
+		seed = rng_state | 1;
+		__atomic_store_n(&psw_ports[p_in].output, c % 3 ? (uint16_t)p_o2 : PSW_PORT_NONE,
+				 __ATOMIC_RELAXED);
+		psw_flow_cache_masking = true;
+		((struct psw_flow_ctx *)psw_pmds[0]->flow_ctx)->mask_on = 1;
+		prop_run(seed, rules, nr, false, &a);
+		assert_int_equal(psw_flow_view->shape, PSW_SHAPE_FULL);
+		masked += psw_flow_view->cache_masked;
+		psw_flow_cache_masking = false;
+		prop_run(seed, rules, nr, false, &b);
+		assert_int_equal(psw_flow_view->cache_masked, 0);
+		psw_flow_cache_masking = true;
+		rng_state = seed;
+		rnd(2);
+		if (memcmp(&a, &b, sizeof(a))) {
+			for (unsigned i = 0; i < nr; i++)
+				print_message("# rule %s\n", rules[i]);
+			fail_msg("case %u: the masked cache and the whole-key cache differ", c);
+		}
+	}
+	assert_true(masked > 250);
+	((struct psw_flow_ctx *)psw_pmds[0]->flow_ctx)->mask_on = 0;
+	psw_ports[p_in].output = PSW_PORT_NONE;
+	call_ok("flow.clear", "{}");
+	psw_l2_fdb_flush(0, PSW_PORT_NONE);
+	psw_rcu_reclaim();
+	assert_int_equal(rte_mempool_avail_count(mp), before);
+}
+
 static int
 add_port(const char *name, const char *devargs)
 {
@@ -779,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_normal),
 		cmocka_unit_test(test_view_shape),
 		cmocka_unit_test(test_l2_path_property),
+		cmocka_unit_test(test_cache_mask_property),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, NULL);
 	char cmd[PATH_MAX + 16];
