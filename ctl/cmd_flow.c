@@ -246,12 +246,10 @@ static int
 flow_clear(struct psw_client *c, int argc, char **argv, bool json)
 {
 	json_t *r;
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
-	if (optind < argc)
-		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
 	r = psw_ctl_call(c, "flow.clear", NULL);
 	if (!r)
 		return 1;
@@ -269,12 +267,10 @@ flow_list(struct psw_client *c, int argc, char **argv, bool json)
 {
 	json_t *r, *f;
 	size_t i;
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
-	if (optind < argc)
-		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
 	r = psw_ctl_call(c, "flow.list", NULL);
 	if (!r)
 		return 1;
@@ -306,12 +302,10 @@ flow_stats(struct psw_client *c, int argc, char **argv, bool json)
 	json_t *r, *p;
 	struct psw_table *t;
 	size_t i;
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
-	if (optind < argc)
-		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
 	r = psw_ctl_call(c, "flow.stats", NULL);
 	if (!r)
 		return 1;
@@ -356,10 +350,10 @@ trace(struct psw_client *c, int argc, char **argv, bool json)
 	json_t *pkt, *r, *v;
 	char err[256], *text;
 	size_t i;
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
+	if ((rc = psw_ctl_no_options(argc, argv)) != 0)
+		return rc;
 	if (argc - optind != 1)
 		return psw_ctl_usage("trace wants one PACKET (e.g. in_port=pod1,dl_dst=...,ip,nw_dst=...)");
 	pkt = psw_flow_text_parse(argv[optind], PSW_FT_PACKET, err, sizeof(err));

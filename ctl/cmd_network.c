@@ -9,16 +9,6 @@
 
 #include "podswitchctl.h"
 
-static int
-no_options(int argc, char **argv)
-{
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
-	return 0;
-}
-
 /* Calls method with params, prints the reply for --json or `ok` text. */
 static int
 simple(struct psw_client *c, const char *method, json_t *params, bool json, const char *ok)
@@ -38,7 +28,7 @@ simple(struct psw_client *c, const char *method, json_t *params, bool json, cons
 static int
 network_add(struct psw_client *c, int argc, char **argv, bool json)
 {
-	if (no_options(argc, argv))
+	if (psw_ctl_no_options(argc, argv))
 		return 2;
 	if (argc - optind != 1)
 		return psw_ctl_usage("network add wants one NAME");
@@ -48,7 +38,7 @@ network_add(struct psw_client *c, int argc, char **argv, bool json)
 static int
 network_del(struct psw_client *c, int argc, char **argv, bool json)
 {
-	if (no_options(argc, argv))
+	if (psw_ctl_no_options(argc, argv))
 		return 2;
 	if (argc - optind != 1)
 		return psw_ctl_usage("network del wants one NAME");
@@ -58,7 +48,7 @@ network_del(struct psw_client *c, int argc, char **argv, bool json)
 static int
 network_join(struct psw_client *c, int argc, char **argv, bool json)
 {
-	if (no_options(argc, argv))
+	if (psw_ctl_no_options(argc, argv))
 		return 2;
 	if (argc - optind != 2)
 		return psw_ctl_usage("network join wants NETWORK PORT");
@@ -69,7 +59,7 @@ network_join(struct psw_client *c, int argc, char **argv, bool json)
 static int
 network_leave(struct psw_client *c, int argc, char **argv, bool json)
 {
-	if (no_options(argc, argv))
+	if (psw_ctl_no_options(argc, argv))
 		return 2;
 	if (argc - optind != 1)
 		return psw_ctl_usage("network leave wants one PORT");
@@ -84,7 +74,7 @@ network_list(struct psw_client *c, int argc, char **argv, bool json)
 	struct psw_table *t;
 	size_t i;
 
-	if (no_options(argc, argv))
+	if (psw_ctl_no_options(argc, argv))
 		return 2;
 	if (optind < argc)
 		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
@@ -128,7 +118,7 @@ fdb_list(struct psw_client *c, int argc, char **argv, bool json)
 	struct psw_table *t;
 	size_t i;
 
-	if (no_options(argc, argv)) {
+	if (psw_ctl_no_options(argc, argv)) {
 		json_decref(params);
 		return 2;
 	}
@@ -167,7 +157,7 @@ fdb_list(struct psw_client *c, int argc, char **argv, bool json)
 static int
 fdb_add(struct psw_client *c, int argc, char **argv, bool json)
 {
-	if (no_options(argc, argv))
+	if (psw_ctl_no_options(argc, argv))
 		return 2;
 	if (argc - optind != 3)
 		return psw_ctl_usage("fdb add wants NETWORK MAC PORT");

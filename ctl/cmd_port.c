@@ -109,10 +109,10 @@ out:
 /* Commands that take exactly one NAME and no option. */
 static int one_name(int argc, char **argv, const char **name)
 {
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
+	if ((rc = psw_ctl_no_options(argc, argv)) != 0)
+		return rc;
 	if (argc - optind != 1)
 		return psw_ctl_usage(argc - optind < 1 ? "missing port NAME"
 				     : "too many arguments");
@@ -122,7 +122,7 @@ static int one_name(int argc, char **argv, const char **name)
 
 static int port_del(struct psw_client *c, int argc, char **argv, bool json)
 {
-	const char *name;
+	const char *name = NULL;
 	int rc = one_name(argc, argv, &name);
 
 	if (rc)
@@ -201,12 +201,10 @@ static const char *kv_str(json_t *obj, char *buf, size_t len)
 
 static int port_list(struct psw_client *c, int argc, char **argv, bool json)
 {
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
-	if (optind < argc)
-		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
 
 	json_t *r = psw_ctl_call(c, "port.list", NULL);
 	if (!r)
@@ -269,7 +267,7 @@ static void show_stats(json_t *st)
 
 static int port_show(struct psw_client *c, int argc, char **argv, bool json)
 {
-	const char *name;
+	const char *name = NULL;
 	int rc = one_name(argc, argv, &name);
 
 	if (rc)

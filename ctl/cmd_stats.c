@@ -177,12 +177,10 @@ static const char *uptime_str(uint64_t s, char *buf, size_t len)
 
 static int info(struct psw_client *c, int argc, char **argv, bool json)
 {
-	int opt;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
-		return psw_ctl_bad_option(opt, argv);
-	if (optind < argc)
-		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
 
 	json_t *r = psw_ctl_call(c, "switch.info", NULL);
 	if (!r)

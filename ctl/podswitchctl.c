@@ -82,6 +82,24 @@ int psw_ctl_bad_option(int opt, char **argv)
 	return psw_ctl_usage("unknown option '%s'", arg);
 }
 
+int psw_ctl_no_options(int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", (const struct option[]){{0}}, NULL)) != -1)
+		return psw_ctl_bad_option(opt, argv);
+	return 0;
+}
+
+int psw_ctl_no_args(int argc, char **argv)
+{
+	int rc = psw_ctl_no_options(argc, argv);
+
+	if (rc == 0 && optind < argc)
+		rc = psw_ctl_usage("unexpected argument '%s'", argv[optind]);
+	return rc;
+}
+
 json_t *psw_ctl_call(struct psw_client *c, const char *method, json_t *params)
 {
 	struct psw_rpc_error err;

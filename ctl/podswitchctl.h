@@ -47,6 +47,11 @@ int psw_ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For getopt_long's '?' and ':' (start optstring with ':'): prints which option is
  * unknown or lacks its value, with the usage; returns 2. */
 int psw_ctl_bad_option(int opt, char **argv);
+/* For commands that take no options: 0, or 2 after naming the bad option. Leaves optind
+ * at the first argument. */
+int psw_ctl_no_options(int argc, char **argv);
+/* ... and no arguments either. */
+int psw_ctl_no_args(int argc, char **argv);
 /* Pretty JSON on stdout (for --json), followed by a newline; returns 0. */
 int psw_ctl_print_json(json_t *j);
 
