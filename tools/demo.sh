@@ -15,7 +15,7 @@ PODS=
 cleanup() {
 	for ns in $PODS; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-	rm -rf "$D" /tmp/podswitch-in.pcap /tmp/podswitch-out.pcap
+	rm -rf "$D" /tmp/podswitch-in.pcap /tmp/podswitch-out.pcap "/var/run/dpdk/psw-demo-$$"
 }
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
