@@ -40,6 +40,9 @@ step "3b. What the learning switch knows: networks, learned MACs, rules"
 $CTL network list
 $CTL fdb list
 $CTL flow list
+$CTL port del out    # closes /tmp/podswitch-out.pcap
+echo "out wrote $("$PY" "$SRC/tests/e2e/pcap.py" count /tmp/podswitch-out.pcap) packets:"
+"$PY" "$SRC/tests/e2e/pcap.py" same /tmp/podswitch-in.pcap /tmp/podswitch-out.pcap
 
 step "4. At runtime: a generator (net_pcap, endless) and a sink (net_null), joined by a rule"
 $CTL port add sink --devargs "net_null0,no-rx=1"
@@ -69,5 +72,4 @@ $CTL pmd stats
 
 step "6. Stop podswitchd with SIGTERM"
 kill -TERM "$PID"; wait "$PID"; PID=
-echo "podswitchd exited 0; /tmp/podswitch-out.pcap holds $("$PY" "$SRC/tests/e2e/pcap.py" count /tmp/podswitch-out.pcap) packets"
-"$PY" "$SRC/tests/e2e/pcap.py" same /tmp/podswitch-in.pcap /tmp/podswitch-out.pcap
+echo "podswitchd exited 0"
