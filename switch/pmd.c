@@ -206,31 +206,26 @@ fail:
 	return rc;
 }
 
-static uint64_t stats_base[PSW_MAX_PMDS][5];
+/* PMDs own their counters, so a clear records a baseline (control thread) instead. */
+static struct psw_pmd_stats stats_base[PSW_MAX_PMDS];
 
 void
 psw_pmd_read_stats(unsigned idx, struct psw_pmd_stats *out)
 {
-	const struct psw_pmd_stats *s = &psw_pmds[idx]->stats;
+	const struct psw_pmd_stats *s = &psw_pmds[idx]->stats, *b = &stats_base[idx];
 
-	*out = *s;
-	out->packets -= stats_base[idx][0];
-	out->busy_cycles -= stats_base[idx][1];
-	out->idle_cycles -= stats_base[idx][2];
-	out->iterations -= stats_base[idx][3];
-	out->sleeps -= stats_base[idx][4];
+	out->packets = s->packets - b->packets;
+	out->busy_cycles = s->busy_cycles - b->busy_cycles;
+	out->idle_cycles = s->idle_cycles - b->idle_cycles;
+	out->iterations = s->iterations - b->iterations;
+	out->sleeps = s->sleeps - b->sleeps;
+	for (unsigned r = 0; r < PSW_DROP_MAX; r++)
+		out->drops[r] = s->drops[r] - b->drops[r];
 }
 
 void
 psw_pmd_clear_stats(void)
 {
-	for (unsigned i = 0; i < psw_n_pmds; i++) {
-		const struct psw_pmd_stats *s = &psw_pmds[i]->stats;
-
-		stats_base[i][0] = s->packets;
-		stats_base[i][1] = s->busy_cycles;
-		stats_base[i][2] = s->idle_cycles;
-		stats_base[i][3] = s->iterations;
-		stats_base[i][4] = s->sleeps;
-	}
+	for (unsigned i = 0; i < psw_n_pmds; i++)
+		stats_base[i] = psw_pmds[i]->stats;
 }

@@ -72,6 +72,9 @@ ok "bad requests refused with clear messages; nothing changed"
 # 5. Counters: stats, clear, pmd stats.
 [ "$(ctlj pmd stats | jq '.pmds[0].packets > 0')" = true ] || fail "pmd stats packets"
 [ "$(ctlj pmd stats | jq '.pmds[0].cycles_per_packet > 0')" = true ] || fail "pmd cycles per packet"
+[ "$(ctlj pmd stats | jq '.pmds[0].drops_by_reason.no_output')" -ge $N ] || fail "pmd no_output drops"
+ctl pmd stats --clear >/dev/null
+[ "$(ctlj pmd stats | jq '.pmds[0].drops_by_reason.no_output')" = 0 ] || fail "pmd stats --clear kept drops"
 ctl stats --clear >/dev/null
 [ "$(jget .stats.tx_packets port show out)" = 0 ] || fail "stats --clear"
 ok "counters: pmd stats, stats --clear"
