@@ -320,10 +320,7 @@ remove_all_ports(void)
 		if (!psw_ports[i].used)
 			continue;
 		params = json_pack("{s:s}", "name", psw_ports[i].name);
-		res = NULL;
-		for (const struct psw_rpc_method *m = psw_rpc_port_methods; m->name; m++)
-			if (strcmp(m->name, "port.del") == 0)
-				res = m->handler(params, &err);
+		res = psw_rpc_port_del(params, &err);
 		json_decref(params);
 		json_decref(res);
 	}

@@ -109,6 +109,24 @@ port_json(const struct psw_port *p)
 	return o;
 }
 
+/* An optional integer param in min..max into *out (untouched when absent). */
+static int
+opt_range(json_t *params, const char *key, json_int_t min, json_int_t max, uint16_t *out,
+	  struct psw_rpc_error *err)
+{
+	json_t *v = json_object_get(params, key);
+
+	if (v == NULL)
+		return 0;
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "%s: must be %lld..%lld", key,
+			    (long long)min, (long long)max);
+		return -1;
+	}
+	*out = (uint16_t)json_integer_value(v);
+	return 0;
+}
+
 static int
 fill_conf(json_t *params, struct psw_port_conf *conf, const struct psw_backend **be,
 	  struct psw_rpc_error *err)
@@ -180,27 +198,10 @@ fill_conf(json_t *params, struct psw_port_conf *conf, const struct psw_backend *
 		}
 		conf->output = o->id;
 	}
-	if ((v = json_object_get(params, "rxq")) != NULL) {
-		if (json_integer_value(v) < 1 || json_integer_value(v) > PSW_MAX_QUEUES) {
-			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "rxq: must be 1..%d", PSW_MAX_QUEUES);
-			return -1;
-		}
-		conf->n_rxq = (uint16_t)json_integer_value(v);
-	}
-	if ((v = json_object_get(params, "txq")) != NULL) {
-		if (json_integer_value(v) < 1 || json_integer_value(v) > PSW_MAX_QUEUES) {
-			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "txq: must be 1..%d", PSW_MAX_QUEUES);
-			return -1;
-		}
-		conf->n_txq = (uint16_t)json_integer_value(v);
-	}
-	if ((v = json_object_get(params, "mtu")) != NULL) {
-		if (json_integer_value(v) < 68 || json_integer_value(v) > 9600) {
-			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "mtu: must be 68..9600");
-			return -1;
-		}
-		conf->mtu = (uint16_t)json_integer_value(v);
-	}
+	if (opt_range(params, "rxq", 1, PSW_MAX_QUEUES, &conf->n_rxq, err) != 0 ||
+	    opt_range(params, "txq", 1, PSW_MAX_QUEUES, &conf->n_txq, err) != 0 ||
+	    opt_range(params, "mtu", 68, 9600, &conf->mtu, err) != 0)
+		return -1;
 	if ((v = json_object_get(params, "mac")) != NULL) {
 		if (rte_ether_unformat_addr(json_string_value(v), &conf->mac) != 0 ||
 		    !rte_is_unicast_ether_addr(&conf->mac) || rte_is_zero_ether_addr(&conf->mac)) {
@@ -296,8 +297,8 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 	return port_json(&psw_ports[id]);
 }
 
-static json_t *
-rpc_port_del(json_t *params, struct psw_rpc_error *err)
+json_t *
+psw_rpc_port_del(json_t *params, struct psw_rpc_error *err)
 {
 	const struct psw_backend *be;
 	struct psw_port *p;
@@ -458,7 +459,7 @@ psw_rpc_port_fini(void)
 
 const struct psw_rpc_method psw_rpc_port_methods[] = {
 	{"port.add", psw_rpc_port_add},
-	{"port.del", rpc_port_del},
+	{"port.del", psw_rpc_port_del},
 	{"port.set", psw_rpc_port_set},
 	{"port.get", rpc_port_get},
 	{"port.list", rpc_port_list},

@@ -12,6 +12,7 @@ extern const struct psw_rpc_method psw_rpc_switch_methods[];
 
 /* rpc_port.c */
 json_t *psw_rpc_port_add(json_t *params, struct psw_rpc_error *err);
+json_t *psw_rpc_port_del(json_t *params, struct psw_rpc_error *err);
 json_t *psw_rpc_port_set(json_t *params, struct psw_rpc_error *err);
 json_t *psw_rpc_port_dump(void);          /* port.add params of every port, in creation order */
 json_t *psw_rpc_port_outputs_dump(void);  /* port.set params restoring static outputs */
