@@ -188,6 +188,21 @@ flow_add(struct psw_client *c, int argc, char **argv, bool json)
 	return rc;
 }
 
+/* The reply of flow.del and flow.clear: {"deleted": N}. */
+static int
+print_deleted(json_t *r, bool json)
+{
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else
+		printf("deleted %" JSON_INTEGER_FORMAT " flow(s)\n",
+		       json_integer_value(json_object_get(r, "deleted")));
+	json_decref(r);
+	return 0;
+}
+
 static int
 flow_del(struct psw_client *c, int argc, char **argv, bool json)
 {
@@ -198,7 +213,7 @@ flow_del(struct psw_client *c, int argc, char **argv, bool json)
 	};
 	bool strict = false, have_cookie = false;
 	uint64_t cookie = 0;
-	json_t *params, *r;
+	json_t *params;
 	char err[256];
 	int opt;
 
@@ -230,36 +245,17 @@ flow_del(struct psw_client *c, int argc, char **argv, bool json)
 		if (strict)
 			json_object_set_new(params, "strict", json_true());
 	}
-	r = psw_ctl_call(c, "flow.del", params);
-	if (!r)
-		return 1;
-	if (json)
-		psw_ctl_print_json(r);
-	else
-		printf("deleted %" JSON_INTEGER_FORMAT " flow(s)\n",
-		       json_integer_value(json_object_get(r, "deleted")));
-	json_decref(r);
-	return 0;
+	return print_deleted(psw_ctl_call(c, "flow.del", params), json);
 }
 
 static int
 flow_clear(struct psw_client *c, int argc, char **argv, bool json)
 {
-	json_t *r;
 	int rc;
 
 	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
 		return rc;
-	r = psw_ctl_call(c, "flow.clear", NULL);
-	if (!r)
-		return 1;
-	if (json)
-		psw_ctl_print_json(r);
-	else
-		printf("deleted %" JSON_INTEGER_FORMAT " flow(s)\n",
-		       json_integer_value(json_object_get(r, "deleted")));
-	json_decref(r);
-	return 0;
+	return print_deleted(psw_ctl_call(c, "flow.clear", NULL), json);
 }
 
 static int
