@@ -47,10 +47,13 @@ ok "client mode: port del keeps the pod's own socket"
 
 # --- 1b. multi-queue: the port offers up to 4 queue pairs (and polls 4 rx queues); the
 # pod negotiates 2 and sends on both.
-start_pod a "net_virtio_user0,path=$T/pa.sock,server=1,queues=2" txonly --txpkts=64 --rxq=2 --txq=2
-start_pod b "net_virtio_user0,path=$T/pb.sock,server=1,queues=1" rxonly
-ctl port add qa --type vhost-user --option socket="$T/pa.sock" --option queues=4 --rxq 4 >/dev/null || fail "port add qa"
-ctl port add qb --type vhost-user --option socket="$T/pb.sock" --option queues=4 --output qa >/dev/null || fail "port add qb"
+# New socket paths: a testpmd that had to be killed leaves its server socket behind, and
+# a new virtio-user server cannot bind over it.
+start_pod a "net_virtio_user0,path=$T/qa.sock,server=1,queues=2" txonly --txpkts=64 --rxq=2 --txq=2
+start_pod b "net_virtio_user0,path=$T/qb.sock,server=1,queues=1" rxonly
+wait_until 20 test -S "$T/qa.sock" -a -S "$T/qb.sock" || fail "2-queue pods did not create their sockets: $(tail -3 "$T/pod-a.log" "$T/pod-b.log")"
+ctl port add qa --type vhost-user --option socket="$T/qa.sock" --option queues=4 --rxq 4 >/dev/null || fail "port add qa"
+ctl port add qb --type vhost-user --option socket="$T/qb.sock" --option queues=4 --output qa >/dev/null || fail "port add qb"
 ctl port set qa --output qb >/dev/null
 [ "$(jget .queues port show qa)" = 4 ] && [ "$(jget .rxq port show qa)" = 4 ] || fail "qa queues: $(ctlj port show qa)"
 wait_until 30 port_up qa || fail "qa link not up with a 2-queue pod"
