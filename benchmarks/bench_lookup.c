@@ -21,9 +21,9 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
-#include "classifier.h"
-#include "flow_cache.h"
-#include "parse.h"
+#include "flow/classifier.h"
+#include "datapath/flow_cache.h"
+#include "datapath/parse.h"
 
 #define BURST     32
 #define N_KEYS    (1u << 16)   /* distinct lookup keys cycled through */
@@ -156,13 +156,13 @@ bench_parse(uint64_t iters)
 	}
 	s0 = cpu_s();
 	for (i = 0; i < iters; i++)
-		psw_parse_burst(pkts, BURST, 1, keys, hashes);
+		psw_parse_keys(pkts, BURST, 1, keys, hashes);
 	report("parse", "udp64 burst=32 (crc hash)", iters * BURST, cpu_s() - s0, "");
 	for (j = 0; j < BURST; j++)
 		mbufs[j].ol_flags = RTE_MBUF_F_RX_RSS_HASH;
 	s0 = cpu_s();
 	for (i = 0; i < iters; i++)
-		psw_parse_burst(pkts, BURST, 1, keys, hashes);
+		psw_parse_keys(pkts, BURST, 1, keys, hashes);
 	report("parse", "udp64 burst=32 (rss hash)", iters * BURST, cpu_s() - s0, "");
 }
 

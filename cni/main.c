@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "cni.h"
-#include "client.h"
+#include "ctl/client.h"
 
 #define STDIN_MAX (1u << 20)
 

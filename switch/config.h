@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 
-#include "pmd.h"
+#include "datapath/pmd.h"
 
 #define PSW_PATH_MAX 256
 #define PSW_EAL_ARGS_MAX 32

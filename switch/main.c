@@ -24,18 +24,25 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
-#include "backend.h"
+#include "backends/backends.h"
 #include "config.h"
-#include "control.h"
-#include "l2.h"
-#include "pipeline.h"
-#include "pmd.h"
-#include "port.h"
-#include "rcu.h"
-#include "rpc_flow.h"
-#include "rpcs.h"
-#include "state.h"
-#include "state_sections.h"
+#include "control/control.h"
+#include "control/rpc_switch.h"
+#include "control/state.h"
+#include "control/startup.h"
+#include "control/state_sections.h"
+#include "core/change.h"
+#include "core/clock.h"
+#include "core/rcu.h"
+#include "datapath/pipeline.h"
+#include "datapath/pmd.h"
+#include "flow/flow_table.h"
+#include "flow/rpc_flow.h"
+#include "l2/l2.h"
+#include "l2/rpc_network.h"
+#include "port/backend.h"
+#include "port/port.h"
+#include "port/rpc_port.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/podswitch/podswitchd.json"
 #define LINK_POLL_S 0.2
@@ -216,6 +223,33 @@ set_log_level(void)
 	rte_log_set_global_level(level);
 }
 
+/* The config's "networks" (network.add params, or just names), before the ports that
+ * join them. Networks already restored from the state file are kept as they are. */
+static int
+apply_config_networks(void)
+{
+	struct psw_rpc_error e;
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(psw_conf.networks, i, n) {
+		json_t *name = json_is_string(n) ? n : json_object_get(n, "name");
+		json_t *p, *r;
+
+		if (json_is_string(name) && psw_l2_network_id(json_string_value(name)))
+			continue;
+		p = json_is_string(n) ? json_pack("{sO}", "name", n) : json_incref(n);
+		r = psw_rpc_network_add(p, &e);
+		json_decref(p);
+		if (r == NULL) {
+			fprintf(stderr, "podswitchd: config networks[%zu]: %s\n", i, e.message);
+			return -1;
+		}
+		json_decref(r);
+	}
+	return 0;
+}
+
 /* The config's ports, in two passes: first every port (minus its output), then the
  * outputs, since a port may name one defined after it. Ports already restored from the
  * state file are kept as they are. */
@@ -273,17 +307,15 @@ restore_and_apply_config(void)
 		fprintf(stderr, "podswitchd: state: %s\n", err);
 		return -1;
 	}
-	if (psw_flow_config_networks(psw_conf.networks, err, sizeof(err)) != 0) {
-		fprintf(stderr, "podswitchd: config networks: %s\n", err);
+	if (apply_config_networks() != 0)
 		return -1;
-	}
 	if (apply_config_ports() != 0)
 		return -1;
-	if (first_start && psw_flow_config_flows(psw_conf.flows, err, sizeof(err)) != 0) {
+	if (first_start && psw_rpc_flow_add_config(psw_conf.flows, err, sizeof(err)) != 0) {
 		fprintf(stderr, "podswitchd: config flows: %s\n", err);
 		return -1;
 	}
-	psw_on_change = psw_state_changed;
+	psw_change_set_hook(psw_state_changed);
 	return psw_state_save() == 0 ? 0 : -1;
 }
 
@@ -299,7 +331,7 @@ control_loop(struct psw_control *ctl)
 		psw_rcu_reclaim();
 		psw_l2_learn_drain();
 		psw_backend_poll_events();
-		now = psw_now_s();
+		now = psw_clock_mono_s();
 		if (now >= next_links) {
 			psw_port_poll_links();
 			next_links = now + LINK_POLL_S;
@@ -307,12 +339,25 @@ control_loop(struct psw_control *ctl)
 	}
 }
 
+/* What switch.info tells of the configuration podswitchd started with. */
+static json_t *
+start_info(void)
+{
+	json_t *cpus = json_array();
+
+	for (unsigned i = 0; i < psw_conf.n_pmd_cpus; i++)
+		json_array_append_new(cpus, json_integer(psw_conf.pmd_cpus[i]));
+	return json_pack("{s:s,s:s,s:s,s:o}", "control_socket", psw_conf.control_socket,
+			 "state_dir", psw_conf.state_dir, "file_prefix", psw_conf.file_prefix,
+			 "pmd_cpus", cpus);
+}
+
 /* Ports go through port.del's path so back ends remove their sockets; the state file
  * is not touched: it still describes the switch to restore. */
 static void
 remove_all_ports(void)
 {
-	psw_on_change = NULL;
+	psw_change_set_hook(NULL);
 	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
 		struct psw_rpc_error err;
 		json_t *params, *res;
@@ -419,16 +464,15 @@ main(int argc, char **argv)
 			"mbufs %u): %s\n", psw_conf.memory_mb, psw_conf.mbufs, rte_strerror(rte_errno));
 		goto out_eal;
 	}
-	if (psw_backend_init() != 0 || psw_backend_set_socket_dir(psw_conf.socket_dir) != 0) {
+	if (psw_backends_init(psw_conf.socket_dir) != 0) {
 		fprintf(stderr, "podswitchd: socket_dir %s: cannot use it\n", psw_conf.socket_dir);
 		goto out_eal;
 	}
-	if (psw_flow_pipeline_init(psw_conf.flow_cache_entries, psw_conf.mac_aging_s,
-				   psw_conf.mac_limit_per_port, err, sizeof(err)) != 0) {
-		fprintf(stderr, "podswitchd: flow pipeline: %s\n", err);
+	if (psw_startup_tables(psw_conf.flow_cache_entries, psw_conf.mac_aging_s,
+			       psw_conf.mac_limit_per_port, err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: %s\n", err);
 		goto out_eal;
 	}
-	psw_port_on_remove(psw_flow_port_removed);
 	if (psw_state_open(psw_conf.state_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "podswitchd: state_dir: %s\n", err);
 		goto out_eal;
@@ -445,7 +489,8 @@ main(int argc, char **argv)
 	psw_control_register(ctl, psw_rpc_network_methods);
 	psw_control_register(ctl, psw_rpc_state_methods);
 	psw_rpc_switch_set_control(ctl);
-	psw_mark_start();
+	psw_rpc_switch_set_info(start_info());
+	psw_clock_mark_start();
 
 	if (restore_and_apply_config() != 0)
 		goto out_ports;
@@ -463,8 +508,9 @@ main(int argc, char **argv)
 out_ports:
 	remove_all_ports();
 	psw_control_close(ctl);
+	psw_rpc_switch_set_info(NULL);
 out_pmd:
-	psw_flow_pipeline_fini();
+	psw_startup_tables_fini();
 	psw_state_close();
 	psw_pmd_fini();
 	psw_port_fini();

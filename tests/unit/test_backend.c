@@ -31,11 +31,12 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "backend.h"
-#include "backend_lib.h"
-#include "memif_proto.h"
-#include "memif_server.h"
-#include "port.h"
+#include "port/backend.h"
+#include "backends/backend_lib.h"
+#include "backends/backends.h"
+#include "backends/memif_proto.h"
+#include "backends/memif_server.h"
+#include "port/port.h"
 
 static char tmp[128];
 static char tap1[IFNAMSIZ], tap2[IFNAMSIZ]; /* per-process names: builds may run at once */
@@ -798,8 +799,7 @@ main(int argc, char **argv)
 		return 1;
 	snprintf(tmp, sizeof(tmp), "/tmp/psw-ut-backend.%d", (int)getpid());
 	mkdir(tmp, 0700);
-	assert_int_equal(psw_backend_set_socket_dir(tmp), 0);
-	assert_int_equal(psw_backend_init(), 0);
+	assert_int_equal(psw_backends_init(tmp), 0);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	/* a failed assertion may have left test_tap_netdev's or a memif test's namespace */
 	snprintf(tmp, sizeof(tmp), "ip netns del psut%d 2>/dev/null", (int)getpid());

@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "classifier.h"
+#include "flow/classifier.h"
 
 /* ---- deterministic random numbers ------------------------------------------------------ */
 

@@ -24,10 +24,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "client.h"
-#include "control.h"
-#include "protocol.h"
-#include "rpc.h"
+#include "ctl/client.h"
+#include "control/control.h"
+#include "ctl/protocol.h"
+#include "ctl/rpc.h"
 
 /* ---- the server under test -------------------------------------------------------- */
 

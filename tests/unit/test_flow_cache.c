@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "flow_cache.h"
+#include "datapath/flow_cache.h"
 
 static int results[4096];
 

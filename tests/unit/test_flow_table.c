@@ -24,15 +24,19 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-#include "actions.h"
-#include "flow_table.h"
-#include "flow_text.h"
-#include "l2.h"
-#include "pipeline.h"
-#include "pmd.h"
-#include "port.h"
-#include "rcu.h"
-#include "rpc_flow.h"
+#include "control/startup.h"
+#include "control/trace.h"
+#include "core/rcu.h"
+#include "ctl/flow_text.h"
+#include "datapath/actions.h"
+#include "datapath/ctx.h"
+#include "datapath/pipeline.h"
+#include "datapath/pmd.h"
+#include "flow/flow_table.h"
+#include "flow/rpc_flow.h"
+#include "l2/l2.h"
+#include "l2/rpc_network.h"
+#include "port/port.h"
 
 static struct rte_mempool *mp;
 static int p_in, p_o1, p_o2, p_o3;
@@ -53,6 +57,8 @@ call(const char *method, const char *params_json)
 	for (const struct psw_rpc_method *m = psw_rpc_network_methods; m->name; m++)
 		if (!strcmp(m->name, method))
 			r = m->handler(params, &rpc_err);
+	if (!strcmp(method, "trace"))
+		r = psw_rpc_trace(params, &rpc_err);
 	json_decref(params);
 	return r;
 }
@@ -487,9 +493,11 @@ test_pipeline_normal(void **state)
 	/* Removing a port takes its rules and its MACs with it. */
 	call_ok("flow.add", "{\"match\":{\"in_port\":\"o3\"},\"actions\":[{\"type\":\"drop\"}]}");
 	assert_int_equal(n_flows(), 2);
-	psw_flow_port_removed((uint16_t)p_o2);
+	psw_flow_table_port_gone((uint16_t)p_o2);
+	psw_l2_port_leave((uint16_t)p_o2);
 	assert_int_equal(n_flows(), 2);   /* no rule names o2 */
-	psw_flow_port_removed((uint16_t)p_o3);
+	psw_flow_table_port_gone((uint16_t)p_o3);
+	psw_l2_port_leave((uint16_t)p_o3);
 	assert_int_equal(n_flows(), 1);
 	assert_int_equal(psw_l2_port_macs[p_o2], 0);
 	assert_int_equal(psw_l2_port_net[p_o2], 0);
@@ -629,7 +637,7 @@ prop_run(uint64_t seed, char rules[][160], unsigned nr, bool full, struct prop_o
 {
 	const int ports[4] = {p_in, p_o1, p_o2, p_o3};
 	struct psw_pmd *pmd = psw_pmds[0];
-	struct psw_flow_ctx *ctx = pmd->flow_ctx;
+	struct psw_dp_ctx *ctx = pmd->ctx;
 	char e[256];
 	json_t *r;
 
@@ -761,7 +769,7 @@ test_cache_mask_property(void **state)
 		__atomic_store_n(&psw_ports[p_in].output, c % 3 ? (uint16_t)p_o2 : PSW_PORT_NONE,
 				 __ATOMIC_RELAXED);
 		psw_flow_cache_masking = true;
-		((struct psw_flow_ctx *)psw_pmds[0]->flow_ctx)->mask_on = 1;
+		psw_pmds[0]->ctx->mask_on = 1;
 		prop_run(seed, rules, nr, false, &a);
 		assert_int_equal(psw_flow_view->shape, PSW_SHAPE_FULL);
 		masked += psw_flow_view->cache_masked;
@@ -778,7 +786,7 @@ test_cache_mask_property(void **state)
 		}
 	}
 	assert_true(masked > 250);
-	((struct psw_flow_ctx *)psw_pmds[0]->flow_ctx)->mask_on = 0;
+	psw_pmds[0]->ctx->mask_on = 0;
 	psw_ports[p_in].output = PSW_PORT_NONE;
 	call_ok("flow.clear", "{}");
 	psw_l2_fdb_flush(0, PSW_PORT_NONE);
@@ -816,7 +824,7 @@ setup(void **state)
 		return -1;
 	if (psw_rcu_init(1) || psw_pmd_init(&lcore, 1, 0) || psw_port_init(1, 4096, 0))
 		return -1;
-	if (psw_flow_pipeline_init(256, 300, 0, e, sizeof(e)) != 0) {
+	if (psw_startup_tables(256, 300, 0, e, sizeof(e)) != 0) {
 		print_message("# %s\n", e);
 		return -1;
 	}
@@ -845,7 +853,7 @@ main(void)
 	char cmd[PATH_MAX + 16];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rte_eal_get_runtime_dir());
-	psw_flow_pipeline_fini();
+	psw_startup_tables_fini();
 	psw_port_del_all();
 	psw_pmd_fini();
 	psw_rcu_fini();

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "flow_text.h"
+#include "ctl/flow_text.h"
 
 static char *
 round_trip(const char *text, enum psw_flow_text_mode mode)

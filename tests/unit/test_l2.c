@@ -17,8 +17,8 @@
 
 #include <rte_eal.h>
 
-#include "l2.h"
-#include "rcu.h"
+#include "l2/l2.h"
+#include "core/rcu.h"
 
 static struct rte_ether_addr
 mac(uint32_t n)

@@ -11,7 +11,7 @@
  *
  * The port is made through the "memif" back end (create, psw_port_add_io, started) as
  * rpc_port.c does; the test thread plays the PMD (io->rx_burst/tx_burst) and the
- * control loop (psw_memif_server_poll).
+ * control loop (psw_backend_poll_events: the memif server's poll, then link state).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +33,13 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
-#include "backend.h"
-#include "memif_proto.h"
-#include "memif_server.h"
-#include "pmd.h"
-#include "port.h"
-#include "rcu.h"
+#include "port/backend.h"
+#include "backends/backends.h"
+#include "backends/memif_proto.h"
+#include "backends/memif_server.h"
+#include "datapath/pmd.h"
+#include "port/port.h"
+#include "core/rcu.h"
 
 #define LOG2   6                      /* 64 descriptors per ring */
 #define NDESC  (1u << LOG2)
@@ -136,7 +137,7 @@ reply(struct client *c, struct memif_msg *m)
 	for (int i = 0; i < 2000; i++) {
 		ssize_t n;
 
-		psw_memif_server_poll();
+		psw_backend_poll_events();
 		n = recv(c->fd, m, sizeof(*m), MSG_DONTWAIT);
 		if (n == (ssize_t)sizeof(*m))
 			return m->type;
@@ -253,7 +254,7 @@ client_close(struct client *c)
 	c->fd = -1;
 	c->mem = NULL;
 	c->mem_fd = -1;
-	psw_memif_server_poll();
+	psw_backend_poll_events();
 }
 
 /* A full, well-formed handshake: rings at 0 and RING_BYTES, buffers after them. */
@@ -691,7 +692,9 @@ setup(void **state)
 	snprintf(sock_path, sizeof(sock_path), "/tmp/psw-memif-test-%d.sock", getpid());
 	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
 		return -1;
-	if (psw_rcu_init(1) || psw_pmd_init(&lcore, 1, 0) || psw_port_init(1, 4096, 0))
+	psw_port_on_queues_changed(psw_pmd_assign_rxqs);
+	if (psw_rcu_init(1) || psw_pmd_init(&lcore, 1, 0) || psw_port_init(1, 4096, 0) ||
+	    psw_backends_init("/tmp"))
 		return -1;
 	mp = rte_mempool_lookup("psw_mbuf_0");
 	return mp == NULL ? -1 : 0;

@@ -19,7 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "parse.h"
+#include "datapath/parse.h"
 
 static struct rte_mempool *pool;
 
@@ -166,7 +166,7 @@ parse(const struct pkt *p, uint16_t in_port)
 	struct psw_flow_key k;
 	uint32_t h;
 
-	psw_parse_burst(&m, 1, in_port, &k, &h);
+	psw_parse_keys(&m, 1, in_port, &k, &h);
 	assert_int_equal(h, psw_flow_key_hash(&k));
 	rte_pktmbuf_free(m);
 	return k;
@@ -191,7 +191,7 @@ parse_guarded(const uint8_t *data, unsigned len, struct psw_flow_key *k)
 	m.data_len = len;
 	m.pkt_len = len;
 	m.nb_segs = 1;
-	psw_parse_burst(&mp, 1, 7, k, &h);
+	psw_parse_keys(&mp, 1, 7, k, &h);
 	return k->flags;
 }
 
@@ -571,10 +571,10 @@ test_rss_hash(void **state)
 	m = to_mbuf(&p);
 	m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
 	m->hash.rss = 0xabcdef01;
-	psw_parse_burst(&m, 1, 0, &k, &h);
+	psw_parse_keys(&m, 1, 0, &k, &h);
 	assert_int_equal(h, 0xabcdef01);
 	/* hashes may be NULL */
-	psw_parse_burst(&m, 1, 0, &k, NULL);
+	psw_parse_keys(&m, 1, 0, &k, NULL);
 	assert_int_equal(k.tp_dst, RTE_BE16(2));
 	rte_pktmbuf_free(m);
 	/* the key hash depends on every field, e.g. in_port */
@@ -853,7 +853,7 @@ run_burst(uint16_t n)
 		}
 		pkts[i] = to_mbuf(&p);
 	}
-	psw_parse_burst(pkts, n, 5, keys, hashes);
+	psw_parse_keys(pkts, n, 5, keys, hashes);
 	for (i = 0; i < n; i++) {
 		psw_parse_one(pkts[i], 5, &one);
 		assert_memory_equal(&keys[i], &one, sizeof(one));

@@ -17,9 +17,11 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "pmd.h"
-#include "port.h"
-#include "rcu.h"
+#include "datapath/pipeline.h"
+#include "datapath/pmd.h"
+#include "datapath/txq.h"
+#include "port/port.h"
+#include "core/rcu.h"
 
 static struct rte_mempool *mp;
 
@@ -255,6 +257,7 @@ setup(void **state)
 	(void)state;
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0)
 		return -1;
+	psw_port_on_queues_changed(psw_pmd_assign_rxqs);
 	if (psw_rcu_init(1) || psw_pmd_init(&lcore, 1, 0) || psw_port_init(1, 4096, 0))
 		return -1;
 	mp = rte_mempool_lookup("psw_mbuf_0");

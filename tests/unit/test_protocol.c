@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "protocol.h"
+#include "ctl/protocol.h"
 
 static void expect_line(struct psw_linebuf *lb, const char *want)
 {

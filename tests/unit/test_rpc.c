@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "rpc.h"
+#include "ctl/rpc.h"
 
 static const struct psw_rpc_param spec[] = {
 	{"name", PSW_T_STRING, true},

@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "rpc.h"
-#include "state.h"
+#include "ctl/rpc.h"
+#include "control/state.h"
 
 static char dir[256];
 static char path[320];

@@ -1,0 +1,171 @@
+/*
+ * vhost_user.c: the "vhost-user" port type, for DPDK pods (virtio-user) and VMs (QEMU).
+ * The device is DPDK's net_vhost; this file turns port.add options into its devargs and
+ * looks after the socket outside DPDK (directory, stale files, owner and mode).
+ *
+ * Modes. "client" (default): the pod or QEMU owns the socket (virtio-user server=1) and
+ * podswitchd connects to it; DPDK's vhost library retries the connection every second
+ * whenever it is down, so both a pod restart and a podswitchd restart heal by themselves
+ * (the model is OVS's dpdkvhostuserclient). "server": podswitchd creates the socket and
+ * the pod connects; a pod that restarts reconnects, but after a podswitchd restart the pod
+ * must reconnect on its own (virtio-user client mode does not).
+ *
+ * Queues: "queues" is the maximum number of queue pairs; the device has that many queues
+ * and the pod enables as many as it negotiated (net_vhost returns 0 from bursts on queues
+ * the pod has not enabled). Link state follows the virtio side: net_vhost raises an LSC
+ * event when the pod connects (new_device) or goes away (destroy_device).
+ *
+ * Hostile peer: descriptors, indexes and lengths in the shared virtqueues come from the pod.
+ * DPDK's vhost library (lib/vhost/virtio_net.c) checks them: descriptor chains are bounded
+ * by the ring size, addresses are translated through the pod's memory table and rejected
+ * when outside it, available indexes are checked against the ring size ("invalid ring
+ * index"), and lengths are clamped to the mapped region. podswitchd reads packets only
+ * through rte_vhost_dequeue_burst, never through the rings directly.
+ *
+ * Control thread (main lcore) only; not on the packet path.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_dev.h>
+
+#include "port/backend.h"
+#include "backends/backend_lib.h"
+#include "port/port.h"
+
+struct vu_conf {
+	char socket[PSW_SOCK_PATH_MAX + 1];
+	bool server;
+	unsigned queues;
+	struct psw_sock_perm perm;
+};
+
+static const struct psw_opt vu_opts[] = {
+	{ "socket", PSW_OPT_STRING },
+	{ "mode", PSW_OPT_STRING },
+	{ "queues", PSW_OPT_UINT },
+	{ "owner", PSW_OPT_STRING },
+	{ "group", PSW_OPT_STRING },
+	{ "perm", PSW_OPT_STRING },
+	{ NULL },
+};
+
+static int
+vu_parse(const char *name, json_t *o, struct vu_conf *c, struct psw_rpc_error *err)
+{
+	const char *mode, *sock;
+	uint64_t q;
+
+	memset(c, 0, sizeof(*c));
+	if (!psw_backend_name_ok(name))
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "name: '%s' is not a valid port name", name);
+	if (psw_opts_check(o, vu_opts, err) < 0)
+		return -1;
+	mode = psw_opt_str(o, "mode", "client");
+	if (strcmp(mode, "client") == 0)
+		c->server = false;
+	else if (strcmp(mode, "server") == 0)
+		c->server = true;
+	else
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "options.mode: expected \"client\" or \"server\", got \"%s\"",
+				       mode);
+	if (psw_opt_uint(o, "queues", 1, 1, PSW_MAX_QUEUES, &q, err) < 0)
+		return -1;
+	c->queues = (unsigned)q;
+	sock = psw_opt_str(o, "socket", NULL);
+	if (sock != NULL) {
+		if (strlen(sock) >= sizeof(c->socket))
+			return psw_sock_path_check("socket", sock, false, err);
+		snprintf(c->socket, sizeof(c->socket), "%s", sock);
+	} else if (snprintf(c->socket, sizeof(c->socket), "%s/%s.sock",
+			    psw_backend_socket_dir(), name) >= (int)sizeof(c->socket)) {
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS,
+				       "options.socket: default path for '%s' is too long; give one",
+				       name);
+	}
+	if (psw_sock_path_check("socket", c->socket, false, err) < 0)
+		return -1;
+	return psw_opt_perm(o, &c->perm, err);
+}
+
+static int
+vu_prepare(const char *name, json_t *options, char *devargs, size_t len,
+	   struct psw_rpc_error *err)
+{
+	char dev[RTE_DEV_NAME_MAX_LEN], owner[RTE_DEV_NAME_MAX_LEN];
+	struct vu_conf c;
+	int n;
+
+	if (vu_parse(name, options, &c, err) < 0)
+		return -1;
+	if (psw_backend_dev_name("net_vhost", name, RTE_DEV_NAME_MAX_LEN - 1, dev,
+				 sizeof(dev)) < 0)
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "name: '%s' is not usable",
+				       name);
+	if (psw_devargs_in_use("net_vhost", "iface", c.socket, owner, sizeof(owner)))
+		return psw_backend_err(err, PSW_RPC_EXISTS,
+				       "options.socket: %s is already used by device %s",
+				       c.socket, owner);
+	n = snprintf(devargs, len, "%s,iface=%s,queues=%u%s", dev, c.socket, c.queues,
+		     c.server ? "" : ",client=1");
+	if (n < 0 || (size_t)n >= len)
+		return psw_backend_err(err, PSW_RPC_INVALID_PARAMS, "options: devargs too long");
+	/* Server: the socket is ours; a file left by a killed podswitchd would make bind()
+	 * fail. Client: the directory must exist for the pod to create its socket in. */
+	if (psw_sock_dir_make(c.socket, &c.perm, err) < 0)
+		return -1;
+	if (c.server && psw_sock_clear_stale(c.socket, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+vu_started(const char *name, uint16_t dpdk_port, json_t *options, struct psw_rpc_error *err)
+{
+	struct vu_conf c;
+
+	(void)dpdk_port;
+	if (vu_parse(name, options, &c, err) < 0)
+		return -1;
+	if (!c.server)
+		return 0; /* the pod owns its socket */
+	return psw_sock_apply_perm(c.socket, &c.perm, err);
+}
+
+static void
+vu_removed(const char *name, json_t *options)
+{
+	struct vu_conf c;
+	struct stat st;
+
+	if (vu_parse(name, options, &c, NULL) < 0 || !c.server)
+		return;
+	/* The vhost library unlinks its server socket on unregister; make sure. */
+	if (lstat(c.socket, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)psw_sock_clear_stale(c.socket, NULL);
+}
+
+static void
+vu_describe(const char *name, json_t *options, json_t *out)
+{
+	struct vu_conf c;
+
+	if (vu_parse(name, options, &c, NULL) < 0)
+		return;
+	json_object_set_new(out, "socket", json_string(c.socket));
+	json_object_set_new(out, "mode", json_string(c.server ? "server" : "client"));
+	json_object_set_new(out, "queues", json_integer(c.queues));
+}
+
+const struct psw_backend psw_backend_vhost_user = {
+	.type = "vhost-user",
+	.prepare = vu_prepare,
+	.started = vu_started,
+	.removed = vu_removed,
+	.describe = vu_describe,
+};

@@ -1,0 +1,42 @@
+/*
+ * mbuf_meta.h: per-packet metadata in the mbuf private area (both threads). Every pool
+ * podswitch creates (psw_mbuf_pool_create) reserves PSW_MBUF_PRIV_SIZE bytes between the
+ * mbuf header and the headroom for this struct. A stage that learns something about a
+ * packet that later stages need and the key cannot carry writes it here (a decap: the VNI
+ * and the logical input port), and says so in its burst (psw_burst.meta), so that nobody
+ * reads metadata that no stage of this burst wrote: mbufs are recycled with whatever their
+ * last user left here.
+ */
+#ifndef PSW_CORE_MBUF_META_H
+#define PSW_CORE_MBUF_META_H
+
+#include <stdint.h>
+#include <rte_mbuf.h>
+
+struct psw_mbuf_meta {
+	uint32_t tun_id;        /* VNI the packet arrived on (host order), 0 = none */
+	uint16_t in_port;       /* logical input port (a tunnel's port after decap) */
+	uint16_t net;           /* network decided by the transport, 0 = none */
+	uint32_t tun_remote;    /* the remote VTEP (IPv4, network order) it came from / goes to */
+	uint32_t ct_state;      /* conntrack state (later) */
+};
+
+/* The private area's size: a multiple of RTE_MBUF_PRIV_ALIGN, room to grow. */
+#define PSW_MBUF_PRIV_SIZE 32
+
+_Static_assert(sizeof(struct psw_mbuf_meta) <= PSW_MBUF_PRIV_SIZE,
+	       "per-packet metadata must fit the mbuf private area");
+_Static_assert(PSW_MBUF_PRIV_SIZE % RTE_MBUF_PRIV_ALIGN == 0,
+	       "the private area size must keep the data room aligned");
+
+static inline struct psw_mbuf_meta *
+psw_mbuf_meta(struct rte_mbuf *m)
+{
+	return (struct psw_mbuf_meta *)rte_mbuf_to_priv(m);
+}
+
+/* A packet-mbuf pool with the private area (control thread). NULL + rte_errno. */
+struct rte_mempool *psw_mbuf_pool_create(const char *name, unsigned n, unsigned cache,
+					 int socket);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * rpc_network.c: the network.* and fdb.* methods (control thread): networks (bridge
+ * domains) and their MAC tables. JSON stays here; the tables live in l2.c.
+ *   network.add {"name"}            network.del {"name"}      network.list {}
+ *   network.join {"port","network"} network.leave {"port"}
+ *   fdb.list {"network"?}           fdb.flush {"network"?, "port"?}
+ *   fdb.add {"network","mac","port"}: a static entry (never aged, not moved by learning)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/change.h"
+#include "l2/l2.h"
+#include "l2/rpc_network.h"
+#include "port/port.h"
+
+static const struct psw_rpc_param name_spec[] = {
+	{"name", PSW_T_STRING, true},
+	{NULL},
+};
+
+static const struct psw_rpc_param no_spec[] = {{NULL}};
+
+json_t *
+psw_rpc_network_add(json_t *params, struct psw_rpc_error *err)
+{
+	char msg[256];
+	int rc;
+
+	if (psw_rpc_check_params(params, name_spec, err) < 0)
+		return NULL;
+	rc = psw_l2_network_add(json_string_value(json_object_get(params, "name")), msg,
+				sizeof(msg));
+	if (rc < 0)
+		return psw_rpc_err(err, rc == -EEXIST ? PSW_RPC_EXISTS :
+				   rc == -ENOSPC ? PSW_RPC_FAILED : PSW_RPC_INVALID_PARAMS, "%s", msg);
+	psw_change_notify();
+	return json_pack("{si}", "id", rc);
+}
+
+static json_t *
+rpc_network_del(json_t *params, struct psw_rpc_error *err)
+{
+	char msg[256];
+	int rc;
+
+	if (psw_rpc_check_params(params, name_spec, err) < 0)
+		return NULL;
+	rc = psw_l2_network_del(json_string_value(json_object_get(params, "name")), msg,
+				sizeof(msg));
+	if (rc < 0)
+		return psw_rpc_err(err, rc == -ENOENT ? PSW_RPC_NOT_FOUND :
+				   rc == -EBUSY ? PSW_RPC_BUSY : PSW_RPC_FAILED, "%s", msg);
+	psw_change_notify();
+	return json_object();
+}
+
+static int
+count_macs(const struct psw_fdb_entry *e, void *arg)
+{
+	(void)e;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static json_t *
+rpc_network_list(json_t *params, struct psw_rpc_error *err)
+{
+	json_t *nets;
+	char name[PSW_NAME_MAX];
+
+	if (psw_rpc_check_params(params, no_spec, err) < 0)
+		return NULL;
+	nets = json_array();
+	for (uint16_t n = psw_l2_network_next(0); n; n = psw_l2_network_next(n)) {
+		const struct psw_l2_members *m = psw_l2_members[n];
+		json_t *ports = json_array();
+		unsigned macs = 0;
+
+		for (unsigned i = 0; m && i < m->n; i++)
+			json_array_append_new(ports, json_string(psw_port_name(m->port[i], name)));
+		psw_l2_fdb_foreach(n, count_macs, &macs);
+		json_array_append_new(nets, json_pack("{si ss so si}", "id", n,
+						      "name", psw_l2_network_name(n),
+						      "ports", ports, "macs", macs));
+	}
+	return json_pack("{so si si}", "networks", nets, "mac_aging_s", psw_l2_aging_s(),
+			 "mac_limit_per_port", psw_l2_max_macs);
+}
+
+static const struct psw_port *
+port_param(json_t *params, const char *key, struct psw_rpc_error *err)
+{
+	const char *s = json_string_value(json_object_get(params, key));
+	const struct psw_port *p = s ? psw_port_by_name(s) : NULL;
+
+	if (!p)
+		psw_rpc_err(err, PSW_RPC_NOT_FOUND, "%s: unknown port '%s'", key, s ? s : "");
+	return p;
+}
+
+static json_t *
+rpc_network_join(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"port", PSW_T_STRING, true},
+		{"network", PSW_T_STRING, true},
+		{NULL},
+	};
+	const struct psw_port *p;
+	const char *net;
+	int rc;
+
+	if (psw_rpc_check_params(params, spec, err) < 0 || !(p = port_param(params, "port", err)))
+		return NULL;
+	net = json_string_value(json_object_get(params, "network"));
+	rc = psw_l2_port_join(p->id, net);
+	if (rc == -ENOENT)
+		return psw_rpc_err(err, PSW_RPC_NOT_FOUND, "network: no network '%s'", net);
+	if (rc < 0)
+		return psw_rpc_err(err, PSW_RPC_FAILED, "network: cannot join: %s", strerror(-rc));
+	psw_change_notify();
+	return json_object();
+}
+
+static json_t *
+rpc_network_leave(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"port", PSW_T_STRING, true},
+		{NULL},
+	};
+	const struct psw_port *p;
+
+	if (psw_rpc_check_params(params, spec, err) < 0 || !(p = port_param(params, "port", err)))
+		return NULL;
+	psw_l2_port_leave(p->id);
+	psw_change_notify();
+	return json_object();
+}
+
+static uint16_t
+net_param(json_t *params, bool *bad, struct psw_rpc_error *err)
+{
+	const char *s = json_string_value(json_object_get(params, "network"));
+	uint16_t n;
+
+	*bad = false;
+	if (!s)
+		return 0;
+	n = psw_l2_network_id(s);
+	if (!n) {
+		*bad = true;
+		psw_rpc_err(err, PSW_RPC_NOT_FOUND, "network: no network '%s'", s);
+	}
+	return n;
+}
+
+struct list_ctx {
+	json_t *arr;
+	uint64_t now;
+};
+
+static int
+list_one(const struct psw_fdb_entry *e, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct rte_ether_addr mac;
+	char m[18], port[PSW_NAME_MAX];
+	uint64_t seen = __atomic_load_n(&e->seen, __ATOMIC_RELAXED);
+
+	for (int b = 0; b < 6; b++)
+		mac.addr_bytes[b] = (uint8_t)(e->key >> (40 - 8 * b));
+	json_array_append_new(c->arr, json_pack("{ss ss ss sI sb}",
+		"network", psw_l2_network_name(e->net), "mac", psw_mac_str(&mac, m),
+		"port", psw_port_name(e->port, port),
+		"age_s", (json_int_t)(c->now > seen ? c->now - seen : 0),
+		"static", e->is_static));
+	return 0;
+}
+
+static json_t *
+rpc_fdb_list(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"network", PSW_T_STRING, false},
+		{NULL},
+	};
+	struct list_ctx c;
+	uint16_t net;
+	bool bad;
+
+	if (psw_rpc_check_params(params, spec, err) < 0)
+		return NULL;
+	net = net_param(params, &bad, err);
+	if (bad)
+		return NULL;
+	c.arr = json_array();
+	c.now = psw_clock_s();
+	psw_l2_fdb_foreach(net, list_one, &c);
+	return json_pack("{so}", "entries", c.arr);
+}
+
+json_t *
+psw_rpc_fdb_add(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"network", PSW_T_STRING, true},
+		{"mac", PSW_T_STRING, true},
+		{"port", PSW_T_STRING, true},
+		{NULL},
+	};
+	const char *s;
+	const struct psw_port *p;
+	struct rte_ether_addr mac;
+	uint16_t net;
+	bool bad;
+
+	if (psw_rpc_check_params(params, spec, err) < 0)
+		return NULL;
+	net = net_param(params, &bad, err);
+	if (bad)
+		return NULL;
+	s = json_string_value(json_object_get(params, "mac"));
+	if (rte_ether_unformat_addr(s, &mac) < 0 || !rte_is_unicast_ether_addr(&mac) ||
+	    rte_is_zero_ether_addr(&mac))
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "mac: '%s' is not a unicast MAC", s);
+	if (!(p = port_param(params, "port", err)))
+		return NULL;
+	if (psw_l2_port_net[p->id] != net)
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "port: '%s' is not in network '%s'",
+				   p->name, psw_l2_network_name(net));
+	if (psw_l2_fdb_add_static(net, &mac, p->id) < 0)
+		return psw_rpc_err(err, PSW_RPC_FAILED, "mac: cannot add (out of memory)");
+	psw_change_notify();
+	return json_object();
+}
+
+static json_t *
+rpc_fdb_flush(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"network", PSW_T_STRING, false},
+		{"port", PSW_T_STRING, false},
+		{NULL},
+	};
+	const struct psw_port *p = NULL;
+	unsigned n;
+	uint16_t net;
+	bool bad;
+
+	if (psw_rpc_check_params(params, spec, err) < 0)
+		return NULL;
+	net = net_param(params, &bad, err);
+	if (bad)
+		return NULL;
+	if (json_object_get(params, "port") && !(p = port_param(params, "port", err)))
+		return NULL;
+	n = psw_l2_fdb_flush(net, p ? p->id : PSW_PORT_NONE);
+	psw_change_notify(); /* static entries may be gone */
+	return json_pack("{si}", "flushed", n);
+}
+
+const struct psw_rpc_method psw_rpc_network_methods[] = {
+	{"network.add", psw_rpc_network_add},
+	{"network.del", rpc_network_del},
+	{"network.list", rpc_network_list},
+	{"network.join", rpc_network_join},
+	{"network.leave", rpc_network_leave},
+	{"fdb.list", rpc_fdb_list},
+	{"fdb.add", psw_rpc_fdb_add},
+	{"fdb.flush", rpc_fdb_flush},
+	{NULL, NULL},
+};
+
+/* What port.add's "network" and port.get need of networks (port/rpc_port.h). */
+static const char *
+port_network(uint16_t port)
+{
+	uint16_t net = psw_l2_port_net[port];
+
+	return net != PSW_L2_NET_NONE ? psw_l2_network_name(net) : NULL;
+}
+
+static bool
+network_exists(const char *name)
+{
+	return psw_l2_network_id(name) != 0;
+}
+
+const struct psw_port_net_ops psw_l2_port_net_ops = {
+	.network_of = port_network,
+	.exists = network_exists,
+	.join = psw_l2_port_join,
+};
