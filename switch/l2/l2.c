@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <rte_cycles.h>
 
+#include "core/clock.h"
 #include "l2/l2.h"
 #include "core/rcu.h"
 
@@ -51,16 +51,7 @@ static unsigned min_slots = PSW_L2_DEFAULT_FDB_SIZE;
 static unsigned aging_s = PSW_L2_DEFAULT_AGING_S;
 static uint32_t age_cursor;
 static struct net nets[PSW_L2_MAX_NETS];
-static uint64_t tsc_hz;
 bool psw_l2_batch_learn;
-
-uint64_t
-psw_l2_now_s(void)
-{
-	if (tsc_hz == 0)
-		tsc_hz = rte_get_tsc_hz();
-	return tsc_hz ? rte_get_tsc_cycles() / tsc_hz : 0;
-}
 
 static inline uint32_t
 slot_hash(uint64_t key)
@@ -205,7 +196,6 @@ psw_l2_init(unsigned fdb_size)
 		psw_l2_port_net[p] = PSW_L2_NET_NONE;
 		psw_l2_port_macs[p] = 0;
 	}
-	tsc_hz = rte_get_tsc_hz();
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "core/clock.h"
 #include "l2/l2.h"
 #include "core/rcu.h"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/change.h"
+#include "core/clock.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
 #include "port/port.h"
