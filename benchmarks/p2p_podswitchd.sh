@@ -2,13 +2,15 @@
 #
 #   net_pcap (infinite_rx=1, the flows' pcap) -> podswitchd, one PMD on lcore 1 -> net_null
 #
-# One podswitchd per flow count, three scenarios on it in turn, changed over the control
+# One podswitchd per flow count, five scenarios on it in turn, changed over the control
 # socket: "normal" (network "bench", rule priority=0,actions=normal: the default config's
 # learning switch; the sink never sends, so its MAC is unknown and every packet is an
 # unknown-unicast flood to the one other port, as in OVS with NORMAL), "in_port" (only the
 # rule in_port=in,actions=output:out), "static" (no rule; the port's static output) and
 # "normal_known" (normal again, the destination MAC a static FDB entry on the sink,
-# `fdb add`: every packet is a known unicast, as OVS's with `ovs-appctl fdb/add`).
+# `fdb add`: every packet is a known unicast, as OVS's with `ovs-appctl fdb/add`) and
+# "udp_out" (in_port=in,udp,actions=output:out: a rule on an L3 field, so the full path:
+# parse, exact-match cache, classifier).
 
 PSW_PID=
 
@@ -98,6 +100,10 @@ JSON
 	psw_do port set in --output none && psw_do flow add "priority=0,actions=normal" &&
 		psw_do fdb add bench 02:00:00:00:00:02 out &&
 		psw_measure normal_known "$flows" || echo "podswitchd: normal_known $flows not measured" >&2
+
+	# The full path: a rule on L3/L4 fields (parse, exact-match cache, classifier).
+	psw_do flow clear && psw_do fdb flush && psw_do flow add "in_port=in,udp,actions=output:out" &&
+		psw_measure udp_out "$flows" || echo "podswitchd: udp_out $flows not measured" >&2
 
 	psw_stop
 }
