@@ -16,7 +16,7 @@ BENCH_PKGS = openvswitch-switch-dpdk linux-perf
 
 # `make image` and the tests of the image, the manifests and a container runtime: the tools
 # that build and run images, and containerd with a local root filesystem for its containers.
-IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static
+IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static python3-yaml
 
 # The image's root filesystem (Debian 12, tools/image.sh): runtime libraries only, with
 # their dependencies. DPDK: the buses, the mempool driver, the pod back ends (vhost, tap),

@@ -94,6 +94,7 @@ fi
 mkdir -p "$STAGE/usr/lib/cni" "$STAGE/usr/libexec/podswitch"
 cp "$DIR/cni-plugins-$CNIP"/* "$STAGE/usr/lib/cni/"
 install -m 0755 "$SRC/tools/cni-install.sh" "$STAGE/usr/libexec/podswitch/cni-install"
+install -m 0755 "$SRC/tools/podswitch-ready.sh" "$STAGE/usr/libexec/podswitch/ready"
 rm -rf "$STAGE/usr/share/man"
 
 # 3. podswitch on top of the base.
