@@ -19,8 +19,11 @@ yq() { "$PY" -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(
 for f in "$K8S"/*.yaml "$K8S"/multus/*.yaml; do yq "$f" >/dev/null || fail "$f is not YAML"; done
 yq "$K8S/configmap.yaml" | jq -r '.[0].data["podswitchd.json"]' | jq -S . >"$T/cm-switch.json"
 cmp -s "$T/cm-switch.json" <(jq -S . "$SRC/config/podswitchd.json") || fail "configmap.yaml's podswitchd.json differs from config/podswitchd.json"
+# (The conflist and the NADs at cniVersion 1.0.0, which runtimes before libcni 1.2 take.)
 yq "$K8S/configmap.yaml" | jq -j '.[0].data["10-podswitch.conflist"]' >"$T/cm.conflist"
-cmp -s "$T/cm.conflist" "$SRC/config/cni/10-podswitch.conflist" || fail "configmap.yaml's conflist differs from config/cni/10-podswitch.conflist"
+jq -e '.cniVersion == "1.0.0"' "$T/cm.conflist" >/dev/null || fail "configmap.yaml's conflist is not cniVersion 1.0.0"
+cmp -s <(jq -S 'del(.cniVersion)' "$T/cm.conflist") <(jq -S 'del(.cniVersion)' "$SRC/config/cni/10-podswitch.conflist") \
+	|| fail "configmap.yaml's conflist differs from config/cni/10-podswitch.conflist"
 yq "$K8S/daemonset.yaml" >"$T/ds.json"
 jq -e --arg img "$IMAGE" --arg caps "$CAPS" '.[0] | .metadata.namespace == "podswitch" and (.spec.template.spec
 	| .hostNetwork and .automountServiceAccountToken == false and .serviceAccountName == "podswitch"
@@ -31,8 +34,11 @@ jq -e --arg img "$IMAGE" --arg caps "$CAPS" '.[0] | .metadata.namespace == "pods
 yq "$K8S/rbac.yaml" | jq -e '[.[] | select(.kind == "Role")][0].rules == [] and
 	([.[] | select(.kind == "ServiceAccount")][0].automountServiceAccountToken == false)' >/dev/null \
 	|| fail "rbac.yaml grants something or mounts a token"
-for f in nad-vhost-user.yaml nad-memif.yaml pod-vhost-user.yaml; do
-	cmp -s "$K8S/multus/$f" "$SRC/config/cni/$f" || fail "config/k8s/multus/$f is not config/cni/$f"
+cmp -s "$K8S/multus/pod-vhost-user.yaml" "$SRC/config/cni/pod-vhost-user.yaml" || fail "multus/pod-vhost-user.yaml is not config/cni's"
+for f in nad-vhost-user.yaml nad-memif.yaml; do
+	nadj() { yq "$1" | jq '.[0] | .spec.config |= (fromjson | del(.cniVersion))'; }
+	cmp -s <(nadj "$K8S/multus/$f") <(nadj "$SRC/config/cni/$f") || fail "config/k8s/multus/$f differs from config/cni/$f"
+	yq "$K8S/multus/$f" | jq -e '.[0].spec.config | fromjson | .cniVersion == "1.0.0"' >/dev/null || fail "multus/$f: cniVersion"
 done
 ok "manifests: ConfigMap = config/podswitchd.json + 10-podswitch.conflist, image $IMAGE, capabilities $CAPS, no API access"
 
@@ -70,7 +76,7 @@ cmp -s "$H/opt/cni/bin/host-local" "$T/node-host-local" || fail "the node's host
 ! ldd "$H/opt/cni/bin/podswitch" >/dev/null 2>&1 || fail "the installed CNI plugin is not static"
 echo '{}' | env -i CNI_COMMAND=VERSION "$H/opt/cni/bin/podswitch" | jq -e '.supportedVersions | index("1.1.0")' >/dev/null \
 	|| fail "installed CNI plugin VERSION"
-cmp -s "$H/etc/cni/net.d/90-podswitch.conflist" "$SRC/config/cni/10-podswitch.conflist" \
+cmp -s "$H/etc/cni/net.d/90-podswitch.conflist" "$T/cm.conflist" \
 	|| fail "conflist: $(ls "$H/etc/cni/net.d")"
 [ "$(cat "$H/etc/cni/net.d/10-other.conflist")" = '{"cniVersion": "1.0.0", "name": "other", "plugins": [{"type": "bridge"}]}' ] \
 	|| fail "another network's conflist changed"
