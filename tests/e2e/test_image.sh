@@ -6,10 +6,14 @@
 # command); the CNI plugin on the host attaches two kernel pods through the container's
 # socket with Debian's host-local (one with build/cni/podswitch, one with the static copy
 # the image installs on nodes); they ping; a memif listener lands in a pod's netns
-# (SYS_ADMIN); DEL leaves nothing; SIGTERM stops the container with exit 0.
+# (SYS_ADMIN); DEL leaves nothing; after a restart of the container vhost-user pods
+# reconnect (the outage is printed); SIGTERM stops it with exit 0; containerd imports the
+# archive and runs it.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cni_lib.sh"
 source "$(dirname "$0")/podman_lib.sh"
+source "$(dirname "$0")/pods.sh"
+source "$(dirname "$0")/containerd_lib.sh"
 
 image_build
 # The image: small, root with nothing else, podswitchd as entrypoint, the health command.
@@ -81,8 +85,38 @@ done
 [ -z "$(find "$PODS" -mindepth 1 -not -name '.podswitch-cni.lock')" ] || fail "files left: $(find "$PODS")"
 ok "DEL: no port, lease or file left"
 
+# A restart of the container (what a DaemonSet rollout does to a node's podswitchd): the
+# state file brings the ports back and vhost-user pods in client mode (the pod owns the
+# socket) reconnect by themselves; traffic resumes within seconds (README.md "Upgrade").
+start_pod a "net_virtio_user0,path=$PODS/va.sock,server=1,queues=1" txonly --txpkts=64
+start_pod b "net_virtio_user0,path=$PODS/vb.sock,server=1,queues=1" rxonly
+wait_until 20 test -S "$PODS/va.sock" -a -S "$PODS/vb.sock" || fail "testpmd pods made no sockets"
+ctl port add va --type vhost-user --option socket="$PODS/va.sock" --network dpdknet >/dev/null || fail "port add va"
+ctl port add vb --type vhost-user --option socket="$PODS/vb.sock" --network dpdknet >/dev/null || fail "port add vb"
+ctl flow add "priority=10,in_port=va,actions=output:vb" >/dev/null || fail "flow add"
+wait_until 20 '[ "$(jget .stats.tx_packets port show vb)" -gt 0 ]' || fail "no traffic va -> vb"
+t0=$(date +%s%N)
+podman restart -t 10 "$C" >/dev/null || fail "podman restart"
+wait_until 20 '[ "$(jget .stats.tx_packets port show vb 2>/dev/null)" -gt 0 ]' \
+	|| fail "no traffic va -> vb after the restart: $(ctl port list 2>&1)"
+ms=$((($(date +%s%N) - t0) / 1000000))
+pod_alive a && pod_alive b || fail "a pod died in the restart"
+ok "container restarted: ports and rule restored from the state file, vhost-user pods reconnected, traffic after $ms ms"
+ctl port del va >/dev/null; ctl port del vb >/dev/null
+stop_pod a; stop_pod b
+
 podman stop -t 10 "$C" >/dev/null
 [ "$(podman inspect --format '{{.State.ExitCode}}' "$C")" = 0 ] || fail "exit code $(podman inspect --format '{{.State.ExitCode}}' "$C"): $(podman logs $C 2>&1 | tail -5)"
 [ ! -e "$SOCK" ] || fail "control socket left: $(ls "$T/run")"
 podman rm "$C" >/dev/null
 ok "podman stop: SIGTERM, exit 0, socket removed"
+
+# The archive as a node's containerd takes it (README.md "Install on a cluster", step 2).
+containerd_start
+ctr -a "$CTRD/containerd.sock" -n k8s.io images import "$ARCHIVE" >"$T/import.log" 2>&1 || fail "ctr images import: $(cat "$T/import.log")"
+ctr -a "$CTRD/containerd.sock" -n k8s.io images ls -q | grep -qx "$IMAGE" \
+	|| fail "containerd has no $IMAGE: $(ctr -a "$CTRD/containerd.sock" -n k8s.io images ls -q)"
+ctr -a "$CTRD/containerd.sock" -n k8s.io run --rm "$IMAGE" psw-version-$$ podswitchd --version >"$T/version" 2>&1 \
+	|| fail "podswitchd --version under containerd: $(cat "$T/version")"
+grep -q "podswitchd $VERSION" "$T/version" || fail "version: $(cat "$T/version")"
+ok "containerd imports $(basename "$ARCHIVE") as $IMAGE and runs it ($(cat "$T/version"))"
