@@ -31,7 +31,7 @@ ok "podswitchd started with the installed config"
 nets=$(ctlj network list | jq -r '[.networks[].name] | sort | join(" ")')
 [ "$nets" = "dpdknet memifnet podnet" ] || fail "networks: $nets"
 # Every network a shipped CNI config or manifest names exists (a pod on it would fail).
-for f in "$SRC"/config/cni/* "$SRC"/config/k8s/*; do
+for f in "$SRC"/config/cni/* "$SRC"/config/k8s/* "$SRC"/config/k8s/multus/*; do
 	[ -f "$f" ] || continue
 	for n in $(grep -o '"network": *"[^"]*"' "$f" | sed 's/.*"\([^"]*\)"$/\1/'); do
 		case " $nets " in *" $n "*) ;; *) fail "$(basename "$f") names network $n, which the default config lacks";; esac

@@ -69,6 +69,10 @@ SOCK=$H/run/podswitch/podswitchd.sock
 wait_until 30 'ctl info >/dev/null 2>&1' || fail "podswitchd did not answer on $SOCK: $(podman logs $P-podswitchd 2>&1 | tail -5)"
 ms=$((($(date +%s%N) - t0) / 1000000))
 ok "podman kube play: the init container ran, podswitchd answers on the node's /run/podswitch $ms ms after the play"
+pid=$(container_pid "$P-podswitchd")
+[ "$(awk '/^CapEff/ {print $2}' /proc/$pid/status)" = "$CAPS_MASK" ] || fail "capabilities under kube play: $(grep Cap /proc/$pid/status)"
+[ "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$P-podswitchd")" = true ] || fail "root file system is writable"
+ok "securityContext: capabilities $CAPS only, read-only root"
 
 # 4. The CNI files where the runtime looks; the node's own files untouched.
 cmp -s "$H/opt/cni/bin/host-local" "$T/node-host-local" || fail "the node's host-local was overwritten"
