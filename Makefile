@@ -14,7 +14,24 @@ APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf
 
-.PHONY: all deps bench-deps hugepages build test demo install clean benchmark
+# `make image` and the tests of the image, the manifests and a container runtime: the tools
+# that build and run images, and containerd with a local root filesystem for its containers.
+IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static python3-yaml
+
+# The image's root filesystem (Debian 12, tools/image.sh): runtime libraries only, with
+# their dependencies. DPDK: the buses, the mempool driver, the pod back ends (vhost, tap),
+# devices for uplinks and tests (virtio, af_packet, null, ring). busybox: sh for the probe
+# and the CNI installer. Debian's host-local and static IPAM plugins are added from
+# containernetworking-plugins (without the package's other plugins and iptables).
+IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 librte-eal23 librte-ethdev23 \
+	librte-bus-vdev23 librte-bus-pci23 librte-mempool-ring23 librte-net-vhost23 \
+	librte-net-tap23 librte-net-virtio23 librte-net-af-packet23 librte-net-null23 \
+	librte-net-ring23
+# The image's binaries run on any x86-64 CPU of this level (build/ uses -march=native).
+IMAGE_MARCH ?= x86-64-v2
+IMAGE_DIR = $(BUILD)/image
+
+.PHONY: all deps bench-deps image-deps apt-install hugepages build test demo install image clean benchmark
 
 all: build
 
@@ -24,6 +41,9 @@ deps:
 
 bench-deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(BENCH_PKGS)"
+
+image-deps:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(IMAGE_TOOLS)"
 
 apt-install:
 	@missing=""; for p in $(PKGS); do \
@@ -47,7 +67,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-test: deps hugepages build
+test: deps image-deps hugepages build
 	@rc=0; meson test -C $(BUILD) --print-errorlogs --num-processes 1 || rc=$$?; \
 	tools/summary.sh $(BUILD) && exit $$rc
 
@@ -61,6 +81,16 @@ install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX)
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+
+# The OCI image (README.md "The image"): `make install PREFIX=/usr` from a build directory of
+# its own (portable -march, stripped, no tests) into a staging tree, then tools/image.sh.
+image: deps image-deps
+	@[ -f $(IMAGE_DIR)/meson/build.ninja ] || meson setup $(IMAGE_DIR)/meson --buildtype=debugoptimized \
+		-Dtests=false -Dstrip=true -Dc_args=-march=$(IMAGE_MARCH) >/dev/null
+	@rm -rf $(IMAGE_DIR)/stage
+	@$(MAKE) --no-print-directory install BUILD=$(IMAGE_DIR)/meson PREFIX=/usr \
+		DESTDIR=$(abspath $(IMAGE_DIR))/stage >$(IMAGE_DIR)/install.log
+	IMAGE_PKGS="$(IMAGE_PKGS)" IMAGE_MARCH=$(IMAGE_MARCH) tools/image.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

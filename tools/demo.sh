@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: start podswitchd with config/podswitchd.json, push real traffic through it
+# make demo: start podswitchd with config/demo.json, push real traffic through it
 # between DPDK devices, show the counters, stop. Everything it makes goes away at the end.
 set -euo pipefail
 BUILD=${1:-build}
@@ -23,8 +23,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "1. Traffic: 10,000 UDP packets (64 bytes, 100 flows) in /tmp/podswitch-in.pcap"
 "$PY" "$SRC/tests/e2e/pcap.py" gen /tmp/podswitch-in.pcap 10000 --flows 100
 
-step "2. podswitchd --config config/podswitchd.json (network default: ports in, out; rule actions=normal)"
-"$BUILD/switch/podswitchd" --config "$SRC/config/podswitchd.json" --socket "$SOCK" \
+step "2. podswitchd --config config/demo.json (network default: ports in, out; rule actions=normal)"
+"$BUILD/switch/podswitchd" --config "$SRC/config/demo.json" --socket "$SOCK" \
 	--file-prefix "psw-demo-$$" --state-dir "$D/state" >"$D/podswitchd.log" 2>&1 &
 PID=$!
 for _ in $(seq 50); do $CTL info >/dev/null 2>&1 && break; sleep 0.2; done

@@ -154,9 +154,20 @@ test_shipped_config(void **state)
 	char err[512];
 
 	(void)state;
+	/* What make install installs: starts on any node (no ports), the networks the
+	 * shipped CNI configs name, the learning rule, PMD idle back-off off. */
 	psw_config_defaults(&c);
 	if (psw_config_load(&c, SRC_ROOT "/config/podswitchd.json", err, sizeof(err)) != 0)
 		fail_msg("config/podswitchd.json: %s", err);
+	assert_true(c.ports == NULL || json_array_size(c.ports) == 0);
+	assert_int_equal(json_array_size(c.networks), 3);
+	assert_int_equal(json_array_size(c.flows), 1);
+	assert_int_equal(c.pmd_idle_sleep_us, 0);
+	psw_config_free(&c);
+	/* make demo's: two net_pcap ports. */
+	psw_config_defaults(&c);
+	if (psw_config_load(&c, SRC_ROOT "/config/demo.json", err, sizeof(err)) != 0)
+		fail_msg("config/demo.json: %s", err);
 	assert_int_equal(json_array_size(c.ports), 2);
 	psw_config_free(&c);
 }
