@@ -1,6 +1,6 @@
 /*
  * cmd_network.c: podswitchctl's network and fdb commands, clients of network.* and fdb.*
- * (switch/rpc_network.c). Runs in the podswitchctl process.
+ * (switch/l2/rpc_network.c, switch/tunnel/rpc_tunnel.c). Runs in the podswitchctl process.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -25,14 +25,80 @@ simple(struct psw_client *c, const char *method, json_t *params, bool json, cons
 	return 0;
 }
 
+/* "a,b,c" -> ["a","b","c"] */
+static json_t *
+list_arg(const char *s)
+{
+	json_t *a = json_array();
+	char *copy = strdup(s), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		json_array_append_new(a, json_string(t));
+	free(copy);
+	return a;
+}
+
 static int
 network_add(struct psw_client *c, int argc, char **argv, bool json)
 {
+	static const struct option opts[] = {
+		{"vxlan", required_argument, NULL, 'x'},
+		{"port", required_argument, NULL, 'p'},
+		{"peers", required_argument, NULL, 'P'},
+		{"vlan", required_argument, NULL, 'v'},
+		{"gateway", required_argument, NULL, 'g'},
+		{NULL, 0, NULL, 0}
+	};
+	json_t *params = json_object();
+	uint64_t u;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'x':
+		case 'p':
+		case 'v':
+			if (psw_ctl_parse_uint(opt == 'x' ? "--vxlan" : opt == 'p' ? "--port" : "--vlan",
+					       optarg, opt == 'x' ? 0xffffff : opt == 'p' ? 65535 : 4094,
+					       &u) != 0) {
+				json_decref(params);
+				return 2;
+			}
+			json_object_set_new(params, opt == 'x' ? "vxlan" : opt == 'p' ? "udp_port" : "vlan",
+					    json_integer((json_int_t)u));
+			break;
+		case 'P':
+			json_object_set_new(params, "peers", list_arg(optarg));
+			break;
+		case 'g':
+			json_object_set_new(params, "gateway", json_string(optarg));
+			break;
+		default:
+			json_decref(params);
+			return psw_ctl_bad_option(opt, argv);
+		}
+	}
+	if (argc - optind != 1) {
+		json_decref(params);
+		return psw_ctl_usage("network add wants one NAME");
+	}
+	json_object_set_new(params, "name", json_string(argv[optind]));
+	return simple(c, "network.add", params, json, NULL);
+}
+
+static int
+network_peer(struct psw_client *c, int argc, char **argv, bool json)
+{
+	const char *verb;
+
 	if (psw_ctl_no_options(argc, argv))
 		return 2;
-	if (argc - optind != 1)
-		return psw_ctl_usage("network add wants one NAME");
-	return simple(c, "network.add", json_pack("{ss}", "name", argv[optind]), json, NULL);
+	if (argc - optind != 3 || (strcmp(argv[optind], "add") && strcmp(argv[optind], "del")))
+		return psw_ctl_usage("network peer wants add|del NETWORK ADDRESS");
+	verb = argv[optind];
+	return simple(c, verb[0] == 'a' ? "network.peer_add" : "network.peer_del",
+		      json_pack("{ss ss}", "network", argv[optind + 1], "peer", argv[optind + 2]),
+		      json, NULL);
 }
 
 static int
@@ -69,7 +135,7 @@ network_leave(struct psw_client *c, int argc, char **argv, bool json)
 static int
 network_list(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"NAME", "ID", "PORTS", "MACS"};
+	static const char *const hdr[] = {"NAME", "ID", "TRANSPORT", "MTU", "GATEWAY", "PORTS", "MACS"};
 	json_t *r, *n;
 	struct psw_table *t;
 	size_t i;
@@ -86,21 +152,33 @@ network_list(struct psw_client *c, int argc, char **argv, bool json)
 		json_decref(r);
 		return 0;
 	}
-	t = psw_table_new(4, hdr);
+	t = psw_table_new(7, hdr);
 	json_array_foreach(json_object_get(r, "networks"), i, n) {
-		char b[4][1024];
+		char b[7][1024];
 		json_t *p;
 		size_t j, len = 0;
 
-		b[2][0] = '\0';
+		b[5][0] = '\0';
 		json_array_foreach(json_object_get(n, "ports"), j, p)
-			len += snprintf(b[2] + len, len < sizeof(b[2]) ? sizeof(b[2]) - len : 0,
+			len += snprintf(b[5] + len, len < sizeof(b[5]) ? sizeof(b[5]) - len : 0,
 					"%s%s", j ? "," : "", json_string_value(p));
-		const char *cells[4] = {
+		if (json_object_get(n, "vxlan"))
+			snprintf(b[2], sizeof(b[2]), "vxlan %" JSON_INTEGER_FORMAT " (%zu peers)",
+				 json_integer_value(json_object_get(n, "vxlan")),
+				 json_array_size(json_object_get(n, "peers")));
+		else if (json_object_get(n, "vlan"))
+			snprintf(b[2], sizeof(b[2]), "vlan %" JSON_INTEGER_FORMAT,
+				 json_integer_value(json_object_get(n, "vlan")));
+		else
+			snprintf(b[2], sizeof(b[2]), "-");
+		const char *cells[7] = {
 			psw_ctl_str(json_object_get(n, "name"), b[0], sizeof(b[0])),
 			psw_ctl_str(json_object_get(n, "id"), b[1], sizeof(b[1])),
-			b[2][0] ? b[2] : "-",
-			psw_ctl_str(json_object_get(n, "macs"), b[3], sizeof(b[3])),
+			b[2],
+			psw_ctl_str(json_object_get(n, "mtu"), b[3], sizeof(b[3])),
+			psw_ctl_str(json_object_get(n, "gateway"), b[4], sizeof(b[4])),
+			b[5][0] ? b[5] : "-",
+			psw_ctl_str(json_object_get(n, "macs"), b[6], sizeof(b[6])),
 		};
 		psw_table_row(t, cells);
 	}
@@ -203,8 +281,12 @@ fdb_flush(struct psw_client *c, int argc, char **argv, bool json)
 }
 
 const struct psw_cmd psw_cmds_network[] = {
-	{"network", "add", "NAME", "Create a network (an isolated L2 domain for action normal).",
-	 network_add},
+	{"network", "add", "NAME [--vxlan VNI [--port UDP] [--peers IP,...] | --vlan ID] "
+	 "[--gateway IP/LEN]",
+	 "Create a network (an isolated L2 domain for action normal), with its transport to "
+	 "other nodes.", network_add},
+	{"network", "peer", "add|del NETWORK ADDRESS", "Add or remove a VXLAN peer (a node's "
+	 "underlay address).", network_peer},
 	{"network", "del", "NAME", "Delete a network that has no ports.", network_del},
 	{"network", "list", "", "List networks with their ports and learned MACs.", network_list},
 	{"network", "join", "NETWORK PORT", "Move a port into a network.", network_join},

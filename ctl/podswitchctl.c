@@ -26,6 +26,7 @@ static const struct psw_cmd *const tables[] = {
 	psw_cmds_stats,
 	psw_cmds_state,
 	psw_cmds_flow, psw_cmds_network,
+	psw_cmds_uplink,
 	NULL
 };
 

@@ -32,6 +32,7 @@ extern const struct psw_cmd psw_cmds_stats[];
 extern const struct psw_cmd psw_cmds_flow[];
 extern const struct psw_cmd psw_cmds_network[];
 extern const struct psw_cmd psw_cmds_state[];
+extern const struct psw_cmd psw_cmds_uplink[];
 
 /* The command being run (for usage messages). */
 extern const struct psw_cmd *psw_ctl_current;

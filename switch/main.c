@@ -40,9 +40,12 @@
 #include "flow/rpc_flow.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
+#include "neigh/neigh.h"
+#include "neigh/rpc_neigh.h"
 #include "port/backend.h"
 #include "port/port.h"
 #include "port/rpc_port.h"
+#include "tunnel/rpc_tunnel.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/podswitch/podswitchd.json"
 #define LINK_POLL_S 0.2
@@ -330,6 +333,7 @@ control_loop(struct psw_control *ctl)
 		psw_control_poll(ctl, 10);
 		psw_rcu_reclaim();
 		psw_l2_learn_drain();
+		psw_neigh_poll(psw_clock_mono_s());
 		psw_backend_poll_events();
 		now = psw_clock_mono_s();
 		if (now >= next_links) {
@@ -487,6 +491,8 @@ main(int argc, char **argv)
 	psw_control_register(ctl, psw_rpc_switch_methods);
 	psw_control_register(ctl, psw_rpc_flow_methods);
 	psw_control_register(ctl, psw_rpc_network_methods);
+	psw_control_register(ctl, psw_rpc_tunnel_methods);
+	psw_control_register(ctl, psw_rpc_neigh_methods);
 	psw_control_register(ctl, psw_rpc_state_methods);
 	psw_rpc_switch_set_control(ctl);
 	psw_rpc_switch_set_info(start_info());

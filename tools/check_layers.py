@@ -18,11 +18,11 @@ import sys
 # Lowest first. ctl/ is the shared JSON-RPC library; cni/ and the switch/ top (main.c,
 # config.c) are programs on top. Feature folders (tunnel/, neigh/, conntrack/ ...) go
 # between l2/flow and datapath/: their *_dp.c stages are called by datapath/pipeline.c.
-LAYERS = ["ctl", "core", "port", "backends", "l2", "flow", "datapath", "control", "switch",
-          "cni"]
+LAYERS = ["ctl", "core", "port", "backends", "l2", "flow", "neigh", "tunnel", "datapath",
+          "control", "switch", "cni"]
 # Folders that may sit side by side (neither includes the other).
 FOLDER_OF_PREFIX = {"switch/" + d: d for d in
-                    ["core", "datapath", "flow", "l2", "port", "control"]}
+                    ["core", "datapath", "flow", "l2", "port", "control", "neigh", "tunnel"]}
 MAX_LINES = 800
 
 # System calls and what ends in one (logging, stdio, sleeping, locks that sleep).

@@ -14,6 +14,7 @@
 #include "flow/rpc_flow.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
+#include "neigh/rpc_neigh.h"
 #include "port/port.h"
 #include "port/rpc_port.h"
 
@@ -23,7 +24,7 @@ networks_dump(void)
 	json_t *a = json_array();
 
 	for (uint16_t n = psw_l2_network_next(0); n; n = psw_l2_network_next(n))
-		json_array_append_new(a, json_pack("{s:s}", "name", psw_l2_network_name(n)));
+		json_array_append_new(a, psw_rpc_network_params(n));
 	return a;
 }
 
@@ -92,6 +93,8 @@ fdb_static_dump(void)
 static const struct psw_state_section sections[] = {
 	{"networks", networks_dump, psw_rpc_network_add},
 	{"ports", psw_rpc_port_dump, psw_rpc_port_add},
+	{"uplink", psw_rpc_uplink_dump, psw_rpc_uplink_set},
+	{"neighbors", psw_rpc_neigh_static_dump, psw_rpc_neigh_add},
 	{"port_outputs", psw_rpc_port_outputs_dump, psw_rpc_port_set},
 	{"fdb_static", fdb_static_dump, psw_rpc_fdb_add},
 	{"flows", flows_dump, psw_rpc_flow_add},

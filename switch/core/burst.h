@@ -113,6 +113,19 @@ struct psw_burst {
 	uint32_t hashes[PSW_BURST];
 	const struct psw_flow_result *res[PSW_BURST];
 	uint8_t hit[PSW_BURST];             /* res[i] came from the exact-match cache */
+	/* Packets a stage answered in place (an ARP reply...), queued for output by the
+	 * pipeline after that stage. */
+	uint16_t n_tx;
+	uint16_t tx_port[PSW_BURST];
+	struct rte_mbuf *tx_pkts[PSW_BURST];
 };
+
+/* A stage sends m (taken out of the burst) out of port. */
+static inline void
+psw_burst_answer(struct psw_burst *b, struct rte_mbuf *m, uint16_t port)
+{
+	b->tx_port[b->n_tx] = port;
+	b->tx_pkts[b->n_tx++] = m;
+}
 
 #endif

@@ -21,7 +21,13 @@
 	X(VLAN,         "vlan",         "VLAN push/pop not possible")          \
 	X(NO_MBUF,      "no_mbuf",      "no buffer for a copy")                \
 	X(TUNNEL,       "tunnel",       "tunnel encap/decap failed")            \
-	X(NO_NETWORK,   "no_network",   "action normal on a port in no network")
+	X(NO_NETWORK,   "no_network",   "action normal on a port in no network") \
+	X(TUNNEL_MALFORMED, "tunnel_malformed", "VXLAN packet too short or with bad flags") \
+	X(TUNNEL_VNI,   "tunnel_vni",   "VXLAN VNI of no network on this node")    \
+	X(TUNNEL_PEER,  "tunnel_peer",  "VXLAN from an address that is not a peer of the network") \
+	X(NEIGH_UNRESOLVED, "neigh_unresolved", "next hop not resolved (ARP/ND pending or failed)") \
+	X(UPLINK_OTHER, "uplink_other", "on the uplink, not for a tunnel or this node") \
+	X(ARP_LIMIT,    "arp_limit",    "ARP/ND beyond what the switch answers per second")
 
 enum psw_drop_reason {
 #define PSW_DROP_ENUM(id, name, text) PSW_DROP_##id,

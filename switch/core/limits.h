@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define PSW_MAX_PORTS   256
+#define PSW_MAX_PORTS   1024    /* pods, uplinks, host ports and one per tunnel peer */
 #define PSW_PORT_NONE   UINT16_MAX
 #define PSW_NAME_MAX    64
 #define PSW_MAX_PMDS    16

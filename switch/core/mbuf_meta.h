@@ -15,9 +15,9 @@
 
 struct psw_mbuf_meta {
 	uint32_t tun_id;        /* VNI the packet arrived on (host order), 0 = none */
-	uint16_t in_port;       /* logical input port (a tunnel's port after decap) */
-	uint16_t net;           /* network decided by the transport, 0 = none */
-	uint32_t tun_remote;    /* the remote VTEP (IPv4, network order) it came from / goes to */
+	uint16_t in_port;       /* logical input port (a tunnel peer's port after decap) */
+	uint16_t out_port;      /* core/inject.h: the port an injected packet leaves by */
+	uint32_t tun_remote;    /* the remote VTEP (IPv4, network order) it came from */
 	uint32_t ct_state;      /* conntrack state (later) */
 };
 

@@ -65,14 +65,17 @@ void
 psw_actions_flood(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port, uint16_t net)
 {
 	const struct psw_l2_members *mem = __atomic_load_n(&psw_l2_members[net], __ATOMIC_ACQUIRE);
-	int last = -1;
+	int last = -1, lim;
 
-	if (likely(mem != NULL))
-		for (int i = mem->n - 1; i >= 0; i--)
+	if (likely(mem != NULL)) {
+		/* From a transport port: to the local ports only (split horizon). */
+		lim = psw_ports[in_port].tunnel == PSW_TUNNEL_NONE ? mem->n : mem->n_local;
+		for (int i = lim - 1; i >= 0; i--)
 			if (mem->port[i] != in_port) {
 				last = i;
 				break;
 			}
+	}
 	if (unlikely(last < 0)) {
 		psw_pmd_drop(pmd, m, in_port, PSW_DROP_HAIRPIN);
 		return;

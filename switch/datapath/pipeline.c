@@ -2,10 +2,14 @@
  * pipeline.c: the packet path of one rx burst, as an ordered list of stages (PMD threads),
  * between the PMD loop's rx (pmd.c) and its tx flush (txq.c):
  *
+ *   from the uplink:
+ *       neigh (ARP/ND for the underlay) -> tunnel decap -> then, per transport port,
+ *       the path below with the inner frames
  *   L2 table (every rule looks at in_port and the Ethernet header only):
  *       l2_path                              runs of equal headers, one decision each
  *   otherwise:
  *       parse -> flow_cache -> classify -> actions
+ *   and in the tx stage (txq.c): tunnel encap for what goes to a transport port
  *
  * Every stage is `psw_<stage>_burst(pmd, burst)` (core/burst.h) in its own file; a new
  * feature adds its stage here (DESIGN.md has the order once tunnels, conntrack, services
@@ -33,6 +37,9 @@
 #include "datapath/parse.h"
 #include "datapath/pipeline.h"
 #include "flow/flow_table.h"
+#include "neigh/neigh.h"
+#include "neigh/neigh_dp.h"
+#include "tunnel/tunnel_dp.h"
 
 static unsigned cache_entries = PSW_PIPELINE_DEFAULT_CACHE;
 static unsigned cache_inv_prob = 1;
@@ -54,6 +61,37 @@ psw_pipeline_run(struct psw_pmd *pmd, struct psw_burst *b)
 	psw_actions_burst(pmd, b);
 }
 
+/* Send what a stage answered in place (ARP/ND replies). */
+static void
+answers(struct psw_pmd *pmd, struct psw_burst *b)
+{
+	for (uint16_t i = 0; i < b->n_tx; i++)
+		psw_txq_enqueue(pmd, b->tx_port[i], b->tx_pkts[i], b->in_port);
+	b->n_tx = 0;
+}
+
+/* A burst from the uplink: the underlay's own ARP/ND, then the transports' inner frames,
+ * each group as received on its transport port. */
+static void
+uplink_burst(struct psw_pmd *pmd, struct psw_burst *b)
+{
+	struct psw_tunnel_groups g;
+	struct psw_burst sub;
+
+	psw_neigh_burst(pmd, b);
+	answers(pmd, b);
+	psw_tunnel_decap_burst(pmd, b, &g);
+	sub.meta = 1;
+	sub.n_tx = 0;
+	for (uint16_t i = 0; i < g.n; i++) {
+		sub.pkts = b->pkts + g.start[i];
+		sub.n = g.len[i];
+		sub.in_port = g.port[i];
+		psw_pipeline_run(pmd, &sub);
+		answers(pmd, &sub);
+	}
+}
+
 void
 psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -66,12 +104,20 @@ psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts
 	}
 	b.in_port = in_port;
 	b.meta = 0;
+	b.n_tx = 0;
 	while (n > 0) {
-		b.n = n > PSW_BURST ? PSW_BURST : n;
+		uint16_t c = n > PSW_BURST ? PSW_BURST : n;
+
+		b.n = c;
 		b.pkts = pkts;
-		psw_pipeline_run(pmd, &b);
-		pkts += b.n;
-		n -= b.n;
+		if (unlikely(in_port == __atomic_load_n(&psw_uplink_port, __ATOMIC_RELAXED))) {
+			b.now_s = pmd->now / psw_clock_hz();
+			uplink_burst(pmd, &b);
+		} else {
+			psw_pipeline_run(pmd, &b);
+		}
+		pkts += c;
+		n -= c;
 	}
 }
 

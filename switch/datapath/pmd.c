@@ -108,6 +108,8 @@ pmd_main(void *arg)
 			psw_pipeline_burst(pmd, q->port, pkts, n);
 			got += n;
 		}
+		if (pmd->idx == 0)
+			got += psw_txq_inject_burst(pmd);
 		psw_txq_flush_all(pmd);
 		psw_rcu_quiescent(pmd->idx);
 

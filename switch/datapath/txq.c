@@ -10,7 +10,10 @@
 #include <rte_ethdev.h>
 #include <rte_spinlock.h>
 
+#include "core/inject.h"
+#include "core/mbuf_meta.h"
 #include "datapath/txq.h"
+#include "tunnel/tunnel_dp.h"
 
 static inline uint16_t
 tx_burst(const struct psw_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
@@ -65,6 +68,25 @@ drop_oversize(struct psw_pmd *pmd, struct psw_txbuf *b, struct psw_pmd_port_stat
 	return (uint16_t)(n - k);
 }
 
+/* A transport port's buffer: encapsulated (tunnel_dp.c), counted as sent by that port,
+ * queued on the uplink in the same flush. */
+static void
+flush_tunnel(struct psw_pmd *pmd, struct psw_txbuf *b, const struct psw_port *p,
+	     struct psw_pmd_port_stats *st)
+{
+	uint16_t uplink = PSW_PORT_NONE, n;
+	uint64_t bytes = 0;
+
+	n = psw_tunnel_encap_burst(pmd, p, b->pkts, b->n, &uplink);
+	b->n = 0;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += b->pkts[i]->pkt_len;
+	st->tx_packets += n;
+	st->tx_bytes += bytes;
+	if (n > 0)
+		psw_txq_send_run(pmd, uplink, b->pkts, n, p->id);
+}
+
 void
 psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 {
@@ -78,6 +100,10 @@ psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 
 	if (n == 0)
 		return;
+	if (unlikely(p->tunnel != PSW_TUNNEL_NONE)) {
+		flush_tunnel(pmd, b, p, st);
+		return;
+	}
 	/* Sum before sending: once sent, an mbuf belongs to the device. */
 	for (uint16_t i = 0; i < n; i++) {
 		bytes += b->pkts[i]->pkt_len;
@@ -155,4 +181,18 @@ psw_txq_trace(struct psw_pmd *pmd, uint16_t port, const struct rte_mbuf *m)
 	e->u = m->pkt_len;
 	if (over_mtu(m, max))
 		e->reason = PSW_DROP_MTU;
+}
+
+uint16_t
+psw_txq_inject_burst(struct psw_pmd *pmd)
+{
+	struct rte_mbuf *pkts[PSW_BURST];
+	unsigned n;
+
+	if (psw_inject_ring == NULL)
+		return 0;
+	n = rte_ring_dequeue_burst(psw_inject_ring, (void **)pkts, PSW_BURST, NULL);
+	for (unsigned i = 0; i < n; i++)
+		psw_txq_enqueue(pmd, psw_mbuf_meta(pkts[i])->out_port, pkts[i], PSW_PORT_NONE);
+	return (uint16_t)n;
 }

@@ -22,6 +22,10 @@ void psw_txq_flush_all(struct psw_pmd *pmd);
 /* Free everything buffered without sending (trace's context). */
 void psw_txq_discard_all(struct psw_pmd *pmd);
 
+/* PMD 0: what the control thread injected (core/inject.h), queued to its ports. Returns
+ * the number of packets. */
+uint16_t psw_txq_inject_burst(struct psw_pmd *pmd);
+
 /* Tracing: the packet as it would leave (core/trace.h). */
 void psw_txq_trace(struct psw_pmd *pmd, uint16_t port, const struct rte_mbuf *m);
 

@@ -329,8 +329,13 @@ publish_members(uint16_t net)
 	m = malloc(sizeof(*m) + PSW_MAX_PORTS * sizeof(uint16_t));
 	if (m == NULL)
 		return -ENOMEM;
+	/* Pods' and hosts' ports first, transport ports after (split horizon, l2.h). */
 	for (uint16_t p = 0; p < PSW_MAX_PORTS; p++)
-		if (psw_l2_port_net[p] == net)
+		if (psw_l2_port_net[p] == net && psw_ports[p].tunnel == PSW_TUNNEL_NONE)
+			m->port[cnt++] = p;
+	m->n_local = cnt;
+	for (uint16_t p = 0; p < PSW_MAX_PORTS; p++)
+		if (psw_l2_port_net[p] == net && psw_ports[p].tunnel != PSW_TUNNEL_NONE)
 			m->port[cnt++] = p;
 	m->n = cnt;
 	nets[net].n_ports = cnt;

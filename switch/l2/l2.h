@@ -25,6 +25,7 @@
 
 #include "core/drop.h"
 #include "core/limits.h"
+#include "port/port.h"
 
 #define PSW_L2_MAX_NETS     1024      /* network ids 1..1023; 0 = no network */
 #define PSW_L2_NET_NONE     0
@@ -42,9 +43,12 @@ struct psw_fdb_entry {
 	uint64_t created;
 };
 
-/* Members of a network: RCU-published whole, read by PMDs for floods. */
+/* Members of a network: RCU-published whole, read by PMDs for floods. Pods' and hosts'
+ * ports first (n_local of them), then the transport ports (tunnel/): a frame from a
+ * transport port is flooded to the first n_local only (split horizon). */
 struct psw_l2_members {
 	uint16_t n;
+	uint16_t n_local;
 	uint16_t port[];
 };
 
@@ -255,7 +259,11 @@ psw_l2_flood_single(uint16_t net, uint16_t in_port)
 {
 	const struct psw_l2_members *mem = __atomic_load_n(&psw_l2_members[net], __ATOMIC_ACQUIRE);
 
-	if (mem == NULL || mem->n != 2 || (mem->port[0] != in_port && mem->port[1] != in_port))
+	if (mem == NULL)
+		return PSW_PORT_NONE;
+	if (psw_ports[in_port].tunnel != PSW_TUNNEL_NONE)
+		return mem->n_local == 1 ? mem->port[0] : PSW_PORT_NONE;
+	if (mem->n != 2 || (mem->port[0] != in_port && mem->port[1] != in_port))
 		return PSW_PORT_NONE;
 	return mem->port[0] == in_port ? mem->port[1] : mem->port[0];
 }

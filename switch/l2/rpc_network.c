@@ -6,7 +6,9 @@
  *   fdb.list {"network"?}           fdb.flush {"network"?, "port"?}
  *   fdb.add {"network","mac","port"}: a static entry (never aged, not moved by learning)
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,19 +25,103 @@ static const struct psw_rpc_param name_spec[] = {
 
 static const struct psw_rpc_param no_spec[] = {{NULL}};
 
+/* network.add params beyond the name: l2's own, then what extensions take. */
+#define MAX_EXT 4
+static const struct psw_network_ext *exts[MAX_EXT];
+static unsigned n_exts;
+/* Each network's gateway as given ("10.244.1.1/24"), for network.list, the state file
+ * and a host port in the network. */
+static char gateways[PSW_L2_MAX_NETS][64];
+
+int
+psw_rpc_network_extend(const struct psw_network_ext *ext)
+{
+	if (n_exts == MAX_EXT)
+		return -ENOSPC;
+	exts[n_exts++] = ext;
+	return 0;
+}
+
+const char *
+psw_rpc_network_gateway(uint16_t net)
+{
+	return net < PSW_L2_MAX_NETS && gateways[net][0] ? gateways[net] : NULL;
+}
+
+/* "a.b.c.d/len" with a host part: a gateway. */
+static bool
+gateway_ok(const char *s)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	unsigned char buf[16];
+	char *end;
+	long len;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(ip))
+		return false;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	len = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || end == slash + 1)
+		return false;
+	if (inet_pton(AF_INET, ip, buf) == 1)
+		return len >= 1 && len <= 31;
+	return inet_pton(AF_INET6, ip, buf) == 1 && len >= 1 && len <= 127;
+}
+
+/* Is key a network.add param (l2's or an extension's)? */
+static bool
+known_key(const char *key)
+{
+	if (!strcmp(key, "name") || !strcmp(key, "gateway"))
+		return true;
+	for (unsigned i = 0; i < n_exts; i++)
+		for (const char *const *k = exts[i]->keys; *k; k++)
+			if (!strcmp(key, *k))
+				return true;
+	return false;
+}
+
 json_t *
 psw_rpc_network_add(json_t *params, struct psw_rpc_error *err)
 {
+	const char *key, *name, *gw;
 	char msg[256];
+	json_t *v;
 	int rc;
 
-	if (psw_rpc_check_params(params, name_spec, err) < 0)
-		return NULL;
-	rc = psw_l2_network_add(json_string_value(json_object_get(params, "name")), msg,
-				sizeof(msg));
+	if (!json_is_object(params))
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "params: must be an object");
+	json_object_foreach(params, key, v)
+		if (!known_key(key))
+			return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "%s: unknown parameter", key);
+	name = json_string_value(json_object_get(params, "name"));
+	if (name == NULL)
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "name: required, a string");
+	v = json_object_get(params, "gateway");
+	gw = json_string_value(v);
+	if (v != NULL && (gw == NULL || strlen(gw) >= sizeof(gateways[0]) || !gateway_ok(gw)))
+		return psw_rpc_err(err, PSW_RPC_INVALID_PARAMS,
+				   "gateway: must be an address with its prefix, e.g. 10.244.1.1/24");
+	/* Every extension checks its params before anything changes. */
+	for (unsigned i = 0; i < n_exts; i++)
+		if (exts[i]->check(params, err) != 0)
+			return NULL;
+	rc = psw_l2_network_add(name, msg, sizeof(msg));
 	if (rc < 0)
 		return psw_rpc_err(err, rc == -EEXIST ? PSW_RPC_EXISTS :
 				   rc == -ENOSPC ? PSW_RPC_FAILED : PSW_RPC_INVALID_PARAMS, "%s", msg);
+	for (unsigned i = 0; i < n_exts; i++) {
+		if (exts[i]->apply((uint16_t)rc, name, params, err) == 0)
+			continue;
+		/* Undo: the extensions applied so far, then the network. */
+		while (i-- > 0)
+			exts[i]->removed((uint16_t)rc);
+		psw_l2_network_del(name, msg, sizeof(msg));
+		return NULL;
+	}
+	snprintf(gateways[rc], sizeof(gateways[rc]), "%s", gw ? gw : "");
 	psw_change_notify();
 	return json_pack("{si}", "id", rc);
 }
@@ -43,18 +129,44 @@ psw_rpc_network_add(json_t *params, struct psw_rpc_error *err)
 static json_t *
 rpc_network_del(json_t *params, struct psw_rpc_error *err)
 {
+	const struct psw_l2_members *m;
+	const char *name;
 	char msg[256];
+	uint16_t net;
 	int rc;
 
 	if (psw_rpc_check_params(params, name_spec, err) < 0)
 		return NULL;
-	rc = psw_l2_network_del(json_string_value(json_object_get(params, "name")), msg,
-				sizeof(msg));
+	name = json_string_value(json_object_get(params, "name"));
+	net = psw_l2_network_id(name);
+	if (net == 0)
+		return psw_rpc_err(err, PSW_RPC_NOT_FOUND, "name: no network '%s'", name);
+	/* Pods' ports keep a network; its transport's ports go with it. */
+	m = psw_l2_members[net];
+	if (m != NULL && m->n_local > 0)
+		return psw_rpc_err(err, PSW_RPC_BUSY, "name: network '%s' still has %u port(s)",
+				   name, m->n_local);
+	for (unsigned i = n_exts; i-- > 0;)
+		exts[i]->removed(net);
+	rc = psw_l2_network_del(name, msg, sizeof(msg));
 	if (rc < 0)
 		return psw_rpc_err(err, rc == -ENOENT ? PSW_RPC_NOT_FOUND :
 				   rc == -EBUSY ? PSW_RPC_BUSY : PSW_RPC_FAILED, "%s", msg);
+	gateways[net][0] = '\0';
 	psw_change_notify();
 	return json_object();
+}
+
+json_t *
+psw_rpc_network_params(uint16_t net)
+{
+	json_t *o = json_pack("{ss}", "name", psw_l2_network_name(net));
+
+	if (gateways[net][0])
+		json_object_set_new(o, "gateway", json_string(gateways[net]));
+	for (unsigned i = 0; i < n_exts; i++)
+		exts[i]->describe(net, o, false);
+	return o;
 }
 
 static int
@@ -76,15 +188,18 @@ rpc_network_list(json_t *params, struct psw_rpc_error *err)
 	nets = json_array();
 	for (uint16_t n = psw_l2_network_next(0); n; n = psw_l2_network_next(n)) {
 		const struct psw_l2_members *m = psw_l2_members[n];
-		json_t *ports = json_array();
+		json_t *ports = json_array(), *o = psw_rpc_network_params(n);
 		unsigned macs = 0;
 
 		for (unsigned i = 0; m && i < m->n; i++)
 			json_array_append_new(ports, json_string(psw_port_name(m->port[i], name)));
 		psw_l2_fdb_foreach(n, count_macs, &macs);
-		json_array_append_new(nets, json_pack("{si ss so si}", "id", n,
-						      "name", psw_l2_network_name(n),
-						      "ports", ports, "macs", macs));
+		json_object_set_new(o, "id", json_integer(n));
+		json_object_set_new(o, "ports", ports);
+		json_object_set_new(o, "macs", json_integer(macs));
+		for (unsigned i = 0; i < n_exts; i++)
+			exts[i]->describe(n, o, true);
+		json_array_append_new(nets, o);
 	}
 	return json_pack("{so si si}", "networks", nets, "mac_aging_s", psw_l2_aging_s(),
 			 "mac_limit_per_port", psw_l2_max_macs);

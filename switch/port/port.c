@@ -489,7 +489,7 @@ psw_port_del(uint16_t id, char *err, size_t errlen)
 	queues_changed();
 	psw_rcu_synchronize();
 
-	if (p->io == NULL) {
+	if (p->io == NULL && p->tunnel == PSW_TUNNEL_NONE) {
 		if (rte_eth_dev_info_get(p->dpdk_port, &info) == 0 && info.device != NULL)
 			snprintf(bus_name, sizeof(bus_name), "%s",
 				 rte_bus_name(rte_dev_bus(info.device)));
@@ -505,6 +505,39 @@ psw_port_del(uint16_t id, char *err, size_t errlen)
 		remove_hooks[i](id);
 	memset(p, 0, sizeof(*p));
 	return 0;
+}
+
+int
+psw_port_add_tunnel(const char *name, const char *type, uint8_t kind, const void *ctx,
+		    uint16_t mtu, char *err, size_t errlen)
+{
+	struct psw_port *p;
+	int id;
+
+	if (!psw_port_name_valid(name))
+		return errf(err, errlen, -EINVAL, "port name \"%s\" is not valid", name);
+	if (psw_port_by_name(name) != NULL)
+		return errf(err, errlen, -EEXIST, "port \"%s\" exists", name);
+	id = free_id();
+	if (id < 0)
+		return errf(err, errlen, -ENOSPC, "no free port (at most %d)", PSW_MAX_PORTS);
+	p = &psw_ports[id];
+	memset(p, 0, sizeof(*p));
+	p->id = (uint16_t)id;
+	p->dpdk_port = UINT16_MAX;
+	p->output = PSW_PORT_NONE;
+	p->n_txq = (uint16_t)psw_n_pmds;
+	p->mtu = mtu;
+	p->link_up = 1;
+	p->tunnel = kind;
+	p->tunnel_ctx = ctx;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->type, sizeof(p->type), "%s", type);
+	snprintf(p->driver, sizeof(p->driver), "podswitch-%s", type);
+	rte_spinlock_init(&p->tx_lock);
+	p->used = true;
+	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
+	return id;
 }
 
 void
@@ -577,7 +610,7 @@ psw_port_poll_links(void)
 	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
 		struct psw_port *p = &psw_ports[i];
 
-		if (!p->used)
+		if (!p->used || p->tunnel != PSW_TUNNEL_NONE)
 			continue;
 		if (p->io != NULL) {    /* io ports: their owner knows */
 			p->link_up = __atomic_load_n(&p->io->link_up, __ATOMIC_RELAXED);

@@ -59,6 +59,15 @@ struct psw_port_counters {
 	uint64_t tx_drops;             /* packets sent to this port that it did not take */
 };
 
+/* Transport ports (tunnel/): a network's way to other nodes, one port per VXLAN peer or
+ * one per VLAN network. They have no device and no rx queue: the uplink stage hands them
+ * their packets, and the tx stage encapsulates what is sent to them onto the uplink. */
+enum psw_tunnel_kind {
+	PSW_TUNNEL_NONE,
+	PSW_TUNNEL_VXLAN,
+	PSW_TUNNEL_VLAN,
+};
+
 struct psw_port {
 	/* Fast-path fields, read by PMDs. */
 	uint16_t dpdk_port;
@@ -70,6 +79,8 @@ struct psw_port {
 	uint16_t mtu;
 	rte_spinlock_t tx_lock;        /* only used when n_txq < number of PMDs */
 	const struct psw_port_io *io;  /* NULL: an ethdev (dpdk_port) */
+	uint8_t tunnel;                /* PSW_TUNNEL_*: a network's transport port (no device) */
+	const void *tunnel_ctx;        /* tunnel/: what its packets are encapsulated with */
 
 	/* Control-thread fields. */
 	bool used;
@@ -104,6 +115,10 @@ void psw_port_on_queues_changed(int (*fn)(void));
  * queues to PMDs, enable. Returns the new id, or -errno with a message in err. Leaves
  * nothing behind on failure (a device this call did not probe is never detached). */
 int psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_t errlen);
+/* Add a transport port (no device, no rx queue; tunnel/). It is managed by its network:
+ * port.del and port.set refuse it. Returns the new id or -errno with err. */
+int psw_port_add_tunnel(const char *name, const char *type, uint8_t kind, const void *ctx,
+			uint16_t mtu, char *err, size_t errlen);
 /* Add a port served by `io` (no ethdev). Returns the new id or -errno with err. */
 int psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,
 		    char *err, size_t errlen);

@@ -103,7 +103,7 @@ port_json(const struct psw_port *p)
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
 	o = json_pack("{s:s,s:i,s:s,s:s,s:i,s:s,s:s,s:i,s:i,s:i}",
 		      "name", p->name, "id", p->id, "type", p->type, "devargs", p->devargs,
-		      "dpdk_port", p->io ? -1 : p->dpdk_port, "driver", p->driver, "mac", mac,
+		      "dpdk_port", p->io || p->tunnel ? -1 : p->dpdk_port, "driver", p->driver, "mac", mac,
 		      "mtu", p->mtu, "rxq", p->n_rxq, "txq", p->n_txq);
 	json_object_set_new(o, "link", json_pack("{s:b,s:i,s:s}", "up", p->link_up,
 						 "speed_mbps", (int)p->link_speed, "duplex",
@@ -310,6 +310,16 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 	return port_json(&psw_ports[id]);
 }
 
+/* A network's transport port is changed through its network (network.add, peers). */
+static json_t *
+refuse_tunnel(const struct psw_port *p, struct psw_rpc_error *err)
+{
+	const char *net = net_of(p->id);
+
+	return psw_rpc_err(err, PSW_RPC_BUSY, "name: port \"%s\" is the %s transport of network "
+			   "\"%s\"; change the network instead", p->name, p->type, net ? net : "?");
+}
+
 json_t *
 psw_rpc_port_del(json_t *params, struct psw_rpc_error *err)
 {
@@ -325,6 +335,8 @@ psw_rpc_port_del(json_t *params, struct psw_rpc_error *err)
 	if (p == NULL)
 		return psw_rpc_err(err, PSW_RPC_NOT_FOUND, "name: no port \"%s\"",
 				   json_string_value(json_object_get(params, "name")));
+	if (p->tunnel != PSW_TUNNEL_NONE)
+		return refuse_tunnel(p, err);
 	id = p->id;
 	snprintf(name, sizeof(name), "%s", p->name);
 	be = psw_backend_find(p->type);
@@ -359,6 +371,8 @@ psw_rpc_port_set(json_t *params, struct psw_rpc_error *err)
 	if (p == NULL)
 		return psw_rpc_err(err, PSW_RPC_NOT_FOUND, "name: no port \"%s\"",
 				   json_string_value(json_object_get(params, "name")));
+	if (p->tunnel != PSW_TUNNEL_NONE)
+		return refuse_tunnel(p, err);
 	v = json_object_get(params, "output");
 	if (v != NULL && !json_is_null(v)) {
 		const struct psw_port *o;
