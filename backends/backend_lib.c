@@ -478,7 +478,7 @@ int
 psw_backends_init(const char *dir)
 {
 	const struct psw_backend *all[] = {
-		&psw_backend_vhost_user, &psw_backend_memif, &psw_backend_tap,
+		&psw_backend_vhost_user, &psw_backend_memif, &psw_backend_tap, &psw_backend_host,
 	};
 	int rc;
 

@@ -94,5 +94,6 @@ int psw_netns_leave(int saved_fd);
 extern const struct psw_backend psw_backend_vhost_user;
 extern const struct psw_backend psw_backend_memif;
 extern const struct psw_backend psw_backend_tap;
+extern const struct psw_backend psw_backend_host;
 
 #endif

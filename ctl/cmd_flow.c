@@ -392,6 +392,23 @@ trace(struct psw_client *c, int argc, char **argv, bool json)
 		if (vlan)
 			printf(" dl_vlan=%" JSON_INTEGER_FORMAT, json_integer_value(vlan));
 		printf(" (%s)\n", json_string_value(json_object_get(v, "via")));
+		json_t *o = json_object_get(v, "outer");
+		if (json_is_object(o) && json_object_get(o, "vni"))
+			printf("  outer: %s > %s, ip %s > %s, udp dst %" JSON_INTEGER_FORMAT
+			       ", vxlan vni %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+			       " bytes%s%s\n",
+			       json_string_value(json_object_get(o, "eth_src")) ?: "?",
+			       json_string_value(json_object_get(o, "eth_dst")) ?: "(unresolved)",
+			       json_string_value(json_object_get(o, "ip_src")) ?: "?",
+			       json_string_value(json_object_get(o, "ip_dst")),
+			       json_integer_value(json_object_get(o, "udp_dst")),
+			       json_integer_value(json_object_get(o, "vni")),
+			       json_integer_value(json_object_get(o, "bytes")),
+			       json_object_get(o, "note") ? "; " : "",
+			       json_string_value(json_object_get(o, "note")) ?: "");
+		else if (json_is_object(o))
+			printf("  outer: vlan %" JSON_INTEGER_FORMAT "\n",
+			       json_integer_value(json_object_get(o, "vid")));
 	}
 	v = json_object_get(r, "drop");
 	if (v)

@@ -38,6 +38,7 @@
 #include "datapath/pmd.h"
 #include "flow/flow_table.h"
 #include "flow/rpc_flow.h"
+#include "l2/bind.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
 #include "neigh/neigh.h"
@@ -333,6 +334,7 @@ control_loop(struct psw_control *ctl)
 		psw_control_poll(ctl, 10);
 		psw_rcu_reclaim();
 		psw_l2_learn_drain();
+		psw_l2_bind_drain(psw_clock_s());
 		psw_neigh_poll(psw_clock_mono_s());
 		psw_backend_poll_events();
 		now = psw_clock_mono_s();

@@ -10,6 +10,7 @@
 #include "datapath/pipeline.h"
 #include "datapath/pmd.h"
 #include "flow/flow_table.h"
+#include "l2/bind.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
 #include "neigh/neigh.h"
@@ -26,6 +27,7 @@ port_removed(uint16_t port)
 {
 	psw_flow_table_port_gone(port);
 	psw_l2_port_leave(port);
+	psw_l2_bind_port_gone(port);
 	psw_rpc_uplink_port_gone(port);
 }
 
@@ -41,7 +43,7 @@ psw_startup_tables(unsigned cache_entries, unsigned mac_aging_s, unsigned mac_li
 		snprintf(err, errlen, "tables: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = psw_neigh_init()) != 0 || (rc = psw_tunnel_init()) != 0 ||
+	if ((rc = psw_l2_bind_init()) != 0 || (rc = psw_neigh_init()) != 0 || (rc = psw_tunnel_init()) != 0 ||
 	    (rc = psw_inject_init()) != 0 || (rc = psw_rpc_tunnel_init()) != 0) {
 		snprintf(err, errlen, "underlay and tunnels: %s", strerror(-rc));
 		return rc;
@@ -64,5 +66,6 @@ psw_startup_tables_fini(void)
 	psw_inject_fini();
 	psw_flow_table_fini();
 	psw_l2_learn_fini();
+	psw_l2_bind_fini();
 	psw_l2_fini();
 }

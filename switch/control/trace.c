@@ -11,6 +11,7 @@
  * Its own context has its own caches, emptied before every trace, so a trace always
  * shows the classifier's choice, never a stale cached one.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@
 #include "flow/flow_json.h"
 #include "flow/flow_table.h"
 #include "l2/l2.h"
+#include "neigh/neigh.h"
+#include "tunnel/tunnel.h"
 #include "port/port.h"
 
 static struct psw_pmd *tpmd;
@@ -294,6 +297,54 @@ render_l2(struct render *r, const struct psw_l2_decision *d)
 	r->l2 = l2;
 }
 
+/* What the tx stage puts around a frame for transport port `port` (tunnel_dp.c): the
+ * outer headers, and whether they can leave now. */
+static json_t *
+outer(uint16_t port, uint32_t len)
+{
+	const struct psw_underlay *u = psw_underlay;
+	const struct psw_port *p = &psw_ports[port];
+	char a[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	json_t *o;
+
+	if (p->tunnel == PSW_TUNNEL_VLAN) {
+		const struct psw_vlan_ctx *v = p->tunnel_ctx;
+
+		return json_pack("{ss si si}", "type", "vlan", "vid", v->vid, "bytes", (int)len + 4);
+	} else {
+		const struct psw_vxlan_peer *v = p->tunnel_ctx;
+		uint8_t nh[16] = {0};
+		const struct rte_ether_addr *m;
+		rte_be32_t hop;
+
+		o = json_pack("{ss si ss si si}", "type", "vxlan", "vni", (int)v->vni,
+			      "ip_dst", inet_ntop(AF_INET, &v->remote, a, sizeof(a)),
+			      "udp_dst", rte_be_to_cpu_16(v->udp_port),
+			      "bytes", (int)len + PSW_VXLAN_OVERHEAD);
+		if (u == NULL || u->ip4 == 0) {
+			json_object_set_new(o, "note", json_string("no uplink address: dropped as neigh_unresolved"));
+			return o;
+		}
+		json_object_set_new(o, "ip_src", json_string(inet_ntop(AF_INET, &u->ip4, a, sizeof(a))));
+		rte_ether_format_addr(mac, sizeof(mac), &u->mac);
+		json_object_set_new(o, "eth_src", json_string(mac));
+		hop = psw_neigh_next_hop4(u, v->remote);
+		memcpy(nh, &hop, 4);
+		json_object_set_new(o, "next_hop", json_string(inet_ntop(AF_INET, &hop, a, sizeof(a))));
+		m = psw_neigh_lookup_rcu(nh, false);
+		if (m != NULL) {
+			rte_ether_format_addr(mac, sizeof(mac), m);
+			json_object_set_new(o, "eth_dst", json_string(mac));
+		} else {
+			json_object_set_new(o, "note", json_string("next hop not resolved yet: held "
+								   "while it is asked, then sent or dropped"));
+		}
+		if (len + PSW_VXLAN_OVERHEAD - RTE_ETHER_HDR_LEN > u->mtu)
+			json_object_set_new(o, "drop", json_string("mtu"));
+		return o;
+	}
+}
+
 static void
 render_output(struct render *r, const struct psw_trace_event *e)
 {
@@ -325,6 +376,8 @@ render_output(struct render *r, const struct psw_trace_event *e)
 	}
 	if (e->reason == PSW_DROP_MTU)
 		json_object_set_new(o, "note", json_string("larger than the port's MTU: dropped as mtu"));
+	if (psw_ports[e->port].tunnel != PSW_TUNNEL_NONE)
+		json_object_set_new(o, "outer", outer(e->port, e->u));
 	json_array_append_new(r->outputs, o);
 }
 
@@ -400,6 +453,17 @@ psw_rpc_trace(json_t *params, struct psw_rpc_error *err)
 	b.pkts = &pkt;
 	b.n = 1;
 	b.in_port = m.key.in_port;
+	r.steps = json_array();
+	if (psw_ports[b.in_port].tunnel == PSW_TUNNEL_VXLAN) {
+		/* Received from a VXLAN peer: the uplink stage stripped the outer headers and
+		 * set the VNI (tunnel_dp.c); so does the trace. */
+		const struct psw_vxlan_peer *v = psw_ports[b.in_port].tunnel_ctx;
+		char a[INET_ADDRSTRLEN];
+
+		m.key.tun_id = v->vni;
+		step(&r, "decap_vxlan: from peer %s, VNI %u", inet_ntop(AF_INET, &v->remote, a,
+									sizeof(a)), v->vni);
+	}
 	if (m.key.tun_id != 0) {
 		/* As if a decap stage had received it on that VNI. */
 		psw_mbuf_meta(pkt)->tun_id = m.key.tun_id;
@@ -409,7 +473,6 @@ psw_rpc_trace(json_t *params, struct psw_rpc_error *err)
 	psw_pipeline_run(tpmd, &b);
 	psw_txq_discard_all(tpmd);
 
-	r.steps = json_array();
 	r.outputs = json_array();
 	for (unsigned i = 0; i < sink.n; i++)
 		render_event(&r, &sink.ev[i]);

@@ -129,6 +129,17 @@ psw_hash_finish(uint32_t crc)
 	return (uint32_t)(((uint64_t)crc * UINT64_C(0x9e3779b97f4a7c15)) >> 32);
 }
 
+/* Could this be an ARP request or a neighbor solicitation (multicast ARP, or IPv6 to a
+ * 33:33 multicast MAC)? For ARP suppression's quick test (datapath/actions.c). */
+static inline bool
+psw_key_neigh_request(const struct psw_flow_key *k)
+{
+	return (k->dl_type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
+		rte_is_multicast_ether_addr(&k->dl_dst)) ||
+	       (k->dl_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) && k->dl_dst.addr_bytes[0] == 0x33 &&
+		k->dl_dst.addr_bytes[1] == 0x33);
+}
+
 /* CRC32-C of one word: the instruction itself where the build targets SSE4.2
  * (rte_hash_crc_8byte tests a runtime flag on every call). */
 static inline uint32_t

@@ -21,6 +21,9 @@
 
 #include "datapath/actions.h"
 #include "datapath/flow_cache.h"
+#include "l2/bind.h"
+#include "neigh/neigh_dp.h"
+#include "neigh/pkt.h"
 
 psw_tunnel_action_fn psw_actions_tunnel;
 
@@ -61,12 +64,59 @@ copy_pkt(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port)
 	return c;
 }
 
+/* ARP suppression: an ARP request or a neighbor solicitation for an address the network
+ * knows (l2/bind.h) is answered here and sent back where it came from (within the
+ * per-PMD answer budget, else dropped as ARP_LIMIT). True if m was consumed. */
+static bool
+answer_neigh(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port, uint16_t net)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct psw_l2_bind_slot *s = NULL;
+	struct rte_arp_hdr *a = NULL;
+	struct psw_nd_msg *nd = NULL;
+	struct rte_ipv6_hdr *ip6 = NULL;
+	uint8_t ip[16] = {0};
+
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		a = psw_arp_hdr(m, RTE_ETHER_HDR_LEN);
+		if (a == NULL || a->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+			return false;
+		memcpy(ip, &a->arp_data.arp_tip, 4);
+		s = psw_l2_bind_lookup_rcu(net, ip, false);
+	} else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		nd = psw_nd_msg(m, RTE_ETHER_HDR_LEN, &ip6);
+		if (nd == NULL || nd->type != PSW_ND_NS)
+			return false;
+		s = psw_l2_bind_lookup_rcu(net, nd->target, true);
+	}
+	if (s == NULL || s->port == in_port)
+		return false;
+	if (!psw_neigh_answer_ok(pmd)) {
+		psw_pmd_drop(pmd, m, in_port, PSW_DROP_ARP_LIMIT);
+		return true;
+	}
+	if (psw_tracing(pmd))
+		psw_trace_add(pmd->trace, PSW_TR_NOTE, in_port,
+			      "answered from the network's address bindings (ARP suppression)",
+			      NULL, 0);
+	if (a != NULL)
+		psw_arp_reply_in_place(m, a, &s->mac);
+	else if (!psw_nd_reply_in_place(m, RTE_ETHER_HDR_LEN, ip6, nd, &s->mac))
+		return false;
+	psw_txq_enqueue(pmd, in_port, m, in_port);
+	return true;
+}
+
 void
 psw_actions_flood(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port, uint16_t net)
 {
 	const struct psw_l2_members *mem = __atomic_load_n(&psw_l2_members[net], __ATOMIC_ACQUIRE);
 	int last = -1, lim;
 
+	if (unlikely(psw_l2_net_binds[net] != 0) &&
+	    rte_is_multicast_ether_addr(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr) &&
+	    answer_neigh(pmd, m, in_port, net))
+		return;
 	if (likely(mem != NULL)) {
 		/* From a transport port: to the local ports only (split horizon). */
 		lim = psw_ports[in_port].tunnel == PSW_TUNNEL_NONE ? mem->n : mem->n_local;
@@ -316,7 +366,9 @@ normal_cached(struct psw_pmd *pmd, struct psw_burst *b, uint16_t i,
 		r->rule = rr->rule;
 		r->kind = PSW_RES_L2;
 		r->out_port = d.verdict == PSW_L2_UNICAST ? d.out_port
-							  : psw_l2_flood_single(d.net, in_port);
+			      : psw_l2_net_binds[d.net] != 0 && psw_key_neigh_request(k)
+			      ? PSW_PORT_NONE   /* through psw_actions_flood: it may answer */
+			      : psw_l2_flood_single(d.net, in_port);
 		r->net = d.net;
 		r->in_port = in_port;
 		r->hash = hash;

@@ -17,6 +17,7 @@
 #include "datapath/l2_path.h"
 #include "datapath/parse.h"
 #include "flow/classifier.h"
+#include "l2/bind.h"
 
 /* Decide for the header (in_port, w1, w2) on table cls: the rule the full path would pick
  * (its key agrees with this one on every field the table looks at, and the others are
@@ -92,7 +93,9 @@ memo_resolve(struct psw_pmd *pmd, struct psw_l2_memo *mo, const struct psw_class
 		break;
 	case PSW_L2_FLOOD:
 		mo->flood = 1;
-		mo->out_port = psw_l2_flood_single(d.net, in_port);
+		mo->out_port = psw_l2_net_binds[d.net] != 0 && psw_key_neigh_request(&k)
+			       ? PSW_PORT_NONE   /* per packet: psw_actions_flood may answer */
+			       : psw_l2_flood_single(d.net, in_port);
 		mo->act = mo->out_port != PSW_PORT_NONE ? PSW_MEMO_SEND : PSW_MEMO_FLOOD;
 		break;
 	default:

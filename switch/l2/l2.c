@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "l2/bind.h"
 #include "l2/l2.h"
 #include "core/rcu.h"
 
@@ -354,6 +355,7 @@ psw_l2_port_leave(uint16_t port)
 	__atomic_store_n(&psw_l2_port_net[port], PSW_L2_NET_NONE, __ATOMIC_RELEASE);
 	psw_l2_fdb_flush(net, port);
 	publish_members(net);
+	psw_l2_bind_port_moved(port);
 }
 
 int
@@ -378,6 +380,7 @@ psw_l2_port_join(uint16_t port, const char *network)
 	rc = publish_members(net);
 	if (rc < 0)
 		__atomic_store_n(&psw_l2_port_net[port], PSW_L2_NET_NONE, __ATOMIC_RELEASE);
+	psw_l2_bind_port_moved(port);
 	return rc;
 }
 

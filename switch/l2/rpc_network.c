@@ -14,6 +14,7 @@
 
 #include "core/change.h"
 #include "core/clock.h"
+#include "l2/bind.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
 #include "port/port.h"
@@ -405,8 +406,59 @@ network_exists(const char *name)
 	return psw_l2_network_id(name) != 0;
 }
 
+/* port.add's "addresses": {"mac": "02:..", "ips": ["10.244.1.5/24", ...]}. */
+static int
+port_addresses(uint16_t port, json_t *a, struct psw_rpc_error *err)
+{
+	const char *ips[16];
+	struct rte_ether_addr mac;
+	json_t *list = json_object_get(a, "ips"), *v;
+	const char *key;
+	char msg[256];
+	size_t i;
+
+	json_object_foreach(a, key, v)
+		if (strcmp(key, "mac") && strcmp(key, "ips")) {
+			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "addresses.%s: unknown field", key);
+			return -1;
+		}
+	if (!json_is_string(json_object_get(a, "mac")) ||
+	    rte_ether_unformat_addr(json_string_value(json_object_get(a, "mac")), &mac) != 0 ||
+	    !rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac)) {
+		psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "addresses.mac: must be the pod's unicast MAC");
+		return -1;
+	}
+	if (!json_is_array(list) || json_array_size(list) > 16) {
+		psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "addresses.ips: must be an array of addresses");
+		return -1;
+	}
+	json_array_foreach(list, i, v) {
+		ips[i] = json_string_value(v);
+		if (ips[i] == NULL) {
+			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "addresses.ips[%zu]: must be a string", i);
+			return -1;
+		}
+	}
+	if (port == PSW_PORT_NONE)
+		return 0;   /* a check only */
+	if (psw_l2_bind_set_port(port, &mac, ips, (unsigned)json_array_size(list), msg,
+				 sizeof(msg)) != 0) {
+		psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+network_gateway(const char *name)
+{
+	return psw_rpc_network_gateway(psw_l2_network_id(name));
+}
+
 const struct psw_port_net_ops psw_l2_port_net_ops = {
 	.network_of = port_network,
 	.exists = network_exists,
 	.join = psw_l2_port_join,
+	.gateway_of = network_gateway,
+	.addresses = port_addresses,
 };

@@ -11,6 +11,7 @@
 #ifndef PSW_PORT_BACKEND_H
 #define PSW_PORT_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -52,6 +53,10 @@ struct psw_backend {
 
 	/* Optional: the control loop's turn (a server's control channels), every ~10 ms. */
 	void (*poll)(void);
+
+	/* The port carries its network's gateway: port.add without options.address(6) gives
+	 * it the network's (a host port). */
+	bool gateway;
 };
 
 /* Make `type` available to port.add (control thread, at start). 0, -EEXIST, -ENOSPC. */

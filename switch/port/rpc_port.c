@@ -50,6 +50,7 @@ static const struct psw_rpc_param add_params[] = {
 	{"mac", PSW_T_STRING, false},
 	{"network", PSW_T_STRING, false},
 	{"external_ids", PSW_T_OBJECT, false},
+	{"addresses", PSW_T_OBJECT, false},
 	{NULL},
 };
 
@@ -115,6 +116,8 @@ port_json(const struct psw_port *p)
 	json_object_set_new(o, "external_ids", v ? json_deep_copy(v) : json_object());
 	v = spec ? json_object_get(spec, "options") : NULL;
 	json_object_set_new(o, "options", v ? json_deep_copy(v) : json_object());
+	v = spec ? json_object_get(spec, "addresses") : NULL;
+	json_object_set_new(o, "addresses", v ? json_deep_copy(v) : json_null());
 	be = psw_backend_find(p->type);
 	if (be != NULL && be->describe != NULL)
 		be->describe(p->name, json_object_get(spec, "options"), o);
@@ -245,8 +248,8 @@ fill_conf(json_t *params, struct psw_port_conf *conf, const struct psw_backend *
 	return 0;
 }
 
-json_t *
-psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
+static json_t *
+port_add(json_t *params, struct psw_rpc_error *err)
 {
 	const struct psw_backend *be;
 	struct psw_port_conf conf;
@@ -258,6 +261,10 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 		return NULL;
 	if (fill_conf(params, &conf, &be, err) != 0)
 		return NULL;
+	if (json_object_get(params, "addresses") != NULL &&
+	    (net_ops == NULL || net_ops->addresses(PSW_PORT_NONE, json_object_get(params, "addresses"),
+						   err) != 0))
+		return net_ops == NULL ? psw_rpc_err(err, PSW_RPC_FAILED, "addresses: no networks") : NULL;
 	options = json_object_get(params, "options");
 	/* A multi-queue pod port (vhost-user "queues") is polled on every queue it may
 	 * enable, unless rxq says otherwise. */
@@ -302,12 +309,53 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 					   strerror(-rc));
 		}
 	}
+	if (json_object_get(params, "addresses") != NULL &&
+	    net_ops->addresses((uint16_t)id, json_object_get(params, "addresses"), err) != 0) {
+		psw_port_del((uint16_t)id, msg, sizeof(msg));
+		if (be != NULL && be->removed)
+			be->removed(conf.name, options);
+		return NULL;
+	}
 	spec = json_deep_copy(params);
 	json_object_del(spec, "output");
 	specs[id].params = spec;
 	specs[id].seq = next_seq++;
 	psw_change_notify();
 	return port_json(&psw_ports[id]);
+}
+
+/* A back end that carries the network's gateway (a host port) gets it as its address
+ * when port.add gives none: a copy of params with options.address(6) set, or NULL. */
+static json_t *
+with_gateway(json_t *params)
+{
+	const struct psw_backend *be = psw_backend_find(json_string_value(json_object_get(params, "type")));
+	const char *net = json_string_value(json_object_get(params, "network")), *gw;
+	json_t *copy, *options;
+
+	if (be == NULL || !be->gateway || net == NULL || net_ops == NULL ||
+	    net_ops->gateway_of == NULL || (gw = net_ops->gateway_of(net)) == NULL)
+		return NULL;
+	options = json_object_get(params, "options");
+	if (options != NULL && (!json_is_object(options) || json_object_get(options, "address") ||
+				json_object_get(options, "address6")))
+		return NULL;
+	copy = json_deep_copy(params);
+	if (json_object_get(copy, "options") == NULL)
+		json_object_set_new(copy, "options", json_object());
+	json_object_set_new(json_object_get(copy, "options"), strchr(gw, ':') ? "address6" : "address",
+			    json_string(gw));
+	return copy;
+}
+
+json_t *
+psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
+{
+	json_t *copy = json_is_object(params) ? with_gateway(params) : NULL;
+	json_t *r = port_add(copy ? copy : params, err);
+
+	json_decref(copy);
+	return r;
 }
 
 /* A network's transport port is changed through its network (network.add, peers). */

@@ -26,6 +26,10 @@ struct psw_port_net_ops {
 	const char *(*network_of)(uint16_t port);   /* NULL: in no network */
 	bool (*exists)(const char *network);
 	int (*join)(uint16_t port, const char *network);  /* 0 or -errno */
+	const char *(*gateway_of)(const char *network);   /* "10.244.1.1/24", or NULL */
+	/* The pod's addresses on port (port.add "addresses"); port PSW_PORT_NONE: check only.
+	 * 0 or -1 with err. */
+	int (*addresses)(uint16_t port, json_t *addresses, struct psw_rpc_error *err);
 };
 void psw_rpc_port_set_net_ops(const struct psw_port_net_ops *ops);
 

@@ -22,6 +22,8 @@
 
 #include "core/key.h"
 #include "core/mbuf_meta.h"
+#include "l2/bind.h"
+#include "neigh/pkt.h"
 #include "neigh/neigh.h"
 #include "tunnel/tunnel.h"
 #include "tunnel/tunnel_dp.h"
@@ -104,6 +106,35 @@ decap_one(const struct psw_tunnel_map *t, const struct psw_underlay *u, struct r
 	return 0;
 }
 
+/* An ARP packet or neighbor advertisement from another node tells who has which address
+ * in the network: for ARP suppression (l2/bind.h), learned on the peer's port. */
+static void
+snoop(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t port)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint16_t net = psw_l2_port_net[port];
+	uint8_t ip[16] = {0};
+
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		const struct rte_arp_hdr *a = psw_arp_hdr(m, RTE_ETHER_HDR_LEN);
+
+		if (a == NULL || a->arp_data.arp_sip == 0 ||
+		    !rte_is_unicast_ether_addr(&a->arp_data.arp_sha))
+			return;
+		memcpy(ip, &a->arp_data.arp_sip, 4);
+		psw_l2_bind_post(pmd->idx, pmd->now, net, ip, false, &a->arp_data.arp_sha, port);
+	} else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		struct rte_ipv6_hdr *ip6;
+		const struct psw_nd_msg *nd = psw_nd_msg(m, RTE_ETHER_HDR_LEN, &ip6);
+		const struct rte_ether_addr *ll;
+
+		if (nd == NULL || nd->type != PSW_ND_NA ||
+		    (ll = psw_nd_lladdr(m, RTE_ETHER_HDR_LEN, nd)) == NULL)
+			return;
+		psw_l2_bind_post(pmd->idx, pmd->now, net, nd->target, true, ll, port);
+	}
+}
+
 void
 psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunnel_groups *g)
 {
@@ -121,6 +152,9 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 			psw_pmd_drop(pmd, m, b->in_port, (enum psw_drop_reason)r);
 			continue;
 		}
+		if (unlikely(rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
+			     RTE_BE16(RTE_ETHER_TYPE_IPV4)) && !psw_tracing(pmd))
+			snoop(pmd, m, ports[n]);
 		in[n++] = m;
 	}
 	/* Group by port, in order of first appearance (usually one group: one peer). */
