@@ -8,7 +8,7 @@ HUGEPAGES ?= 1024
 
 APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
-	iproute2 iputils-ping iperf3 tcpdump jq python3 python3-scapy \
+	iproute2 iputils-ping iputils-arping iperf3 tcpdump tshark jq python3 python3-scapy \
 	containernetworking-plugins procps psmisc
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.

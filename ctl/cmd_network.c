@@ -280,6 +280,48 @@ fdb_flush(struct psw_client *c, int argc, char **argv, bool json)
 	return 0;
 }
 
+static int
+network_bindings(struct psw_client *c, int argc, char **argv, bool json)
+{
+	static const char *const hdr[] = {"NETWORK", "IP", "MAC", "PORT", "SOURCE", "AGE"};
+	json_t *params = json_object(), *r, *e;
+	struct psw_table *t;
+	size_t i;
+
+	if (psw_ctl_no_options(argc, argv) || argc - optind > 1) {
+		json_decref(params);
+		return argc - optind > 1 ? psw_ctl_usage("network bindings takes at most one NETWORK") : 2;
+	}
+	if (argc - optind == 1)
+		json_object_set_new(params, "network", json_string(argv[optind]));
+	r = psw_ctl_call(c, "network.bindings", params);
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	t = psw_table_new(6, hdr);
+	json_array_foreach(json_object_get(r, "bindings"), i, e) {
+		char b[6][128];
+		bool learned = json_is_true(json_object_get(e, "learned"));
+		const char *cells[6] = {
+			psw_ctl_str(json_object_get(e, "network"), b[0], sizeof(b[0])),
+			psw_ctl_str(json_object_get(e, "ip"), b[1], sizeof(b[1])),
+			psw_ctl_str(json_object_get(e, "mac"), b[2], sizeof(b[2])),
+			psw_ctl_str(json_object_get(e, "port"), b[3], sizeof(b[3])),
+			learned ? "learned" : "port",
+			learned ? psw_ctl_str(json_object_get(e, "age_s"), b[5], sizeof(b[5])) : "-",
+		};
+		psw_table_row(t, cells);
+	}
+	psw_table_print(t, stdout);
+	psw_table_free(t);
+	json_decref(r);
+	return 0;
+}
+
 const struct psw_cmd psw_cmds_network[] = {
 	{"network", "add", "NAME [--vxlan VNI [--port UDP] [--peers IP,...] | --vlan ID] "
 	 "[--gateway IP/LEN]",
@@ -290,6 +332,8 @@ const struct psw_cmd psw_cmds_network[] = {
 	{"network", "del", "NAME", "Delete a network that has no ports.", network_del},
 	{"network", "list", "", "List networks with their ports and learned MACs.", network_list},
 	{"network", "join", "NETWORK PORT", "Move a port into a network.", network_join},
+	{"network", "bindings", "[NETWORK]", "IP -> MAC bindings ARP/ND suppression answers "
+	 "from: pods' addresses and those learned from other nodes.", network_bindings},
 	{"network", "leave", "PORT", "Take a port out of its network.", network_leave},
 	{"fdb", "list", "[NETWORK]", "List learned MAC addresses.", fdb_list},
 	{"fdb", "add", "NETWORK MAC PORT", "Add a static MAC entry (never aged or moved).", fdb_add},

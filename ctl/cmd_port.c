@@ -23,9 +23,12 @@ static int port_add(struct psw_client *c, int argc, char **argv, bool json)
 		{"network", required_argument, NULL, 'n'},
 		{"option", required_argument, NULL, 'O'},
 		{"external-id", required_argument, NULL, 'e'},
+		{"pod-mac", required_argument, NULL, 'P'},
+		{"pod-ip", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0}
 	};
 	json_t *params = json_object(), *options = json_object(), *ext = json_object();
+	json_t *addrs = json_object(), *ips = json_array();
 	json_t *r;
 	uint64_t v;
 	int opt, rc = 2;
@@ -64,10 +67,20 @@ static int port_add(struct psw_client *c, int argc, char **argv, bool json)
 			if (psw_ctl_parse_kv("--external-id", optarg, ext) < 0)
 				goto out;
 			break;
+		case 'P':
+			json_object_set_new(addrs, "mac", json_string(optarg));
+			break;
+		case 'I':
+			json_array_append_new(ips, json_string(optarg));
+			break;
 		default:
 			psw_ctl_bad_option(opt, argv);
 			goto out;
 		}
+	}
+	if (json_object_size(addrs) || json_array_size(ips)) {
+		json_object_set(addrs, "ips", ips);
+		json_object_set(params, "addresses", addrs);
 	}
 	if (argc - optind < 1) {
 		psw_ctl_usage("port add wants a port NAME");
@@ -103,6 +116,8 @@ out:
 	json_decref(params);
 	json_decref(options);
 	json_decref(ext);
+	json_decref(addrs);
+	json_decref(ips);
 	return rc;
 }
 
@@ -325,8 +340,9 @@ static int port_show(struct psw_client *c, int argc, char **argv, bool json)
 const struct psw_cmd psw_cmds_port[] = {
 	{"port", "add", "NAME --devargs ARGS [--type T] [--output PORT] [--rxq N] [--txq N] "
 	 "[--mtu N] [--mac MAC] [--network NET] [--option KEY=VALUE ...] "
-	 "[--external-id KEY=VALUE ...]",
-	 "Add a port: a DPDK device by devargs (type dpdk, the default) or a pod port type.",
+	 "[--external-id KEY=VALUE ...] [--pod-mac MAC --pod-ip IP[/LEN] ...]",
+	 "Add a port: a DPDK device by devargs (type dpdk, the default), a pod port type or a "
+	 "host port; --pod-mac/--pod-ip: the pod's addresses (ARP suppression).",
 	 port_add},
 	{"port", "del", "NAME", "Remove a port.", port_del},
 	{"port", "set", "NAME --output PORT|none", "Change a live port's static output.", port_set},

@@ -4,6 +4,8 @@
  * values are errors that name the key ("eal.memory_mb: must be an integer 64..65536").
  */
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ psw_config_defaults(struct psw_config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/podswitch");
 	snprintf(c->socket_dir, sizeof(c->socket_dir), "/run/podswitch/sockets");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	c->arp_answer_rate = 5000;
 }
 
 void
@@ -43,7 +46,8 @@ psw_config_free(struct psw_config *c)
 	json_decref(c->ports);
 	json_decref(c->networks);
 	json_decref(c->flows);
-	c->ports = c->networks = c->flows = NULL;
+	json_decref(c->uplink);
+	c->ports = c->networks = c->flows = c->uplink = NULL;
 }
 
 static int
@@ -185,14 +189,140 @@ parse_mode(json_t *v, unsigned *out, char *err, size_t len)
 	return 0;
 }
 
+/* "${VAR}" and "${VAR:-default}" in s, from the environment, into out. */
+static int
+expand_str(const char *where, const char *s, char *out, size_t outlen, char *err, size_t len)
+{
+	size_t o = 0;
+
+	while (*s != '\0') {
+		const char *end, *def, *val;
+		char name[128];
+		size_t n;
+
+		if (s[0] != '$' || s[1] != '{') {
+			if (o + 1 >= outlen)
+				return fail(err, len, "%s: too long once expanded", where);
+			out[o++] = *s++;
+			continue;
+		}
+		end = strchr(s, '}');
+		if (end == NULL)
+			return fail(err, len, "%s: \"${\" without \"}\"", where);
+		def = strstr(s, ":-");
+		if (def != NULL && def > end)
+			def = NULL;
+		n = (size_t)((def ? def : end) - (s + 2));
+		if (n == 0 || n >= sizeof(name))
+			return fail(err, len, "%s: bad variable name", where);
+		memcpy(name, s + 2, n);
+		name[n] = '\0';
+		val = getenv(name);
+		if (val == NULL || val[0] == '\0') {
+			if (def == NULL)
+				return fail(err, len, "%s: ${%s} is not set in the environment", where,
+					    name);
+			val = NULL;
+		}
+		n = val ? strlen(val) : (size_t)(end - (def + 2));
+		if (o + n >= outlen)
+			return fail(err, len, "%s: too long once expanded", where);
+		memcpy(out + o, val ? val : def + 2, n);
+		o += n;
+		s = end + 1;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Every string in v (recursively): ${VAR} from the environment, so that one config (a
+ * ConfigMap) serves every node with its own values (underlay address, devices, CPUs). */
+static int
+expand(json_t *v, const char *where, char *err, size_t len)
+{
+	char path[256], buf[4096];
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (json_is_string(v) && strstr(json_string_value(v), "${") != NULL) {
+		if (expand_str(where, json_string_value(v), buf, sizeof(buf), err, len) != 0)
+			return -1;
+		json_string_set(v, buf);
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, x) {
+			snprintf(path, sizeof(path), "%s%s%s", where, where[0] ? "." : "", key);
+			if (expand(x, path, err, len) != 0)
+				return -1;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			snprintf(path, sizeof(path), "%s[%zu]", where, i);
+			if (expand(x, path, err, len) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* "auto" CPUs: the ones this process may run on (a container's cpuset): the first runs
+ * the control thread, the others PMDs. */
+static int
+auto_cpus(struct psw_config *c, bool lcores, bool pmds, char *err, size_t len)
+{
+	cpu_set_t set;
+	unsigned cpus[CPU_SETSIZE], n = 0;
+	size_t o = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return fail(err, len, "eal.lcores: auto: cannot read the CPU affinity");
+	for (unsigned i = 0; i < CPU_SETSIZE && n < 1024; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[n++] = i;
+	if (n < 2)
+		return fail(err, len, "eal.lcores: auto: %u CPU allowed; podswitchd needs 2 (control "
+			    "and one PMD)", n);
+	if (lcores) {
+		c->lcores[0] = '\0';
+		for (unsigned i = 0; i < n && o + 8 < sizeof(c->lcores); i++)
+			o += (size_t)snprintf(c->lcores + o, sizeof(c->lcores) - o, "%s%u", i ? "," : "",
+					      cpus[i]);
+		c->main_lcore = (int)cpus[0];
+	}
+	if (pmds) {
+		c->n_pmd_cpus = 0;
+		for (unsigned i = 1; i < n && c->n_pmd_cpus < PSW_MAX_PMDS; i++)
+			c->pmd_cpus[c->n_pmd_cpus++] = cpus[i];
+	}
+	return 0;
+}
+
 int
 psw_config_parse(struct psw_config *c, json_t *root, char *err, size_t len)
 {
+	bool auto_lcores = false, auto_pmds = false;
+	json_t *eal, *pc;
 	const char *key;
 	json_t *v;
 
 	if (!json_is_object(root))
 		return fail(err, len, "the config must be a JSON object");
+	if (expand(root, "", err, len) != 0)
+		return -1;
+	eal = json_object_get(root, "eal");
+	if (json_is_string(json_object_get(eal, "lcores")) &&
+	    strcmp(json_string_value(json_object_get(eal, "lcores")), "auto") == 0) {
+		auto_lcores = true;
+		json_object_del(eal, "lcores");
+		json_object_del(eal, "main_lcore");
+	}
+	pc = json_object_get(root, "pmd_cpus");
+	if (json_is_string(pc) && strcmp(json_string_value(pc), "auto") == 0) {
+		auto_pmds = true;
+		json_object_del(root, "pmd_cpus");
+	}
+	if ((auto_lcores || auto_pmds) && auto_cpus(c, auto_lcores, auto_pmds, err, len) != 0)
+		return -1;
 	json_object_foreach(root, key, v) {
 		int rc;
 
@@ -226,6 +356,15 @@ psw_config_parse(struct psw_config *c, json_t *root, char *err, size_t len)
 					  c->log_level);
 		} else if (strcmp(key, "ports") == 0)
 			rc = get_array(v, key, &c->ports, err, len);
+		else if (strcmp(key, "uplink") == 0) {
+			rc = json_is_object(v) ? 0 : fail(err, len, "uplink: must be an object "
+							  "(uplink.set params)");
+			if (rc == 0) {
+				json_decref(c->uplink);
+				c->uplink = json_incref(v);
+			}
+		} else if (strcmp(key, "arp_answer_rate") == 0)
+			rc = get_uint(v, key, 1, 10000000, &c->arp_answer_rate, err, len);
 		else if (strcmp(key, "networks") == 0)
 			rc = get_array(v, key, &c->networks, err, len);
 		else if (strcmp(key, "flows") == 0)

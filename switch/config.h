@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 
-#include "datapath/pmd.h"
+#include "core/limits.h"
 
 #define PSW_PATH_MAX 256
 #define PSW_EAL_ARGS_MAX 32
@@ -40,6 +40,8 @@ struct psw_config {
 	json_t *ports;    /* array of port.add params */
 	json_t *networks; /* array of network.add params */
 	json_t *flows;    /* array of rule strings or flow.add params */
+	json_t *uplink;   /* uplink.set params, or NULL */
+	unsigned arp_answer_rate;
 };
 
 extern struct psw_config psw_conf;

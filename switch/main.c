@@ -42,6 +42,7 @@
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
 #include "neigh/neigh.h"
+#include "neigh/neigh_dp.h"
 #include "neigh/rpc_neigh.h"
 #include "port/backend.h"
 #include "port/port.h"
@@ -315,6 +316,16 @@ restore_and_apply_config(void)
 		return -1;
 	if (apply_config_ports() != 0)
 		return -1;
+	if (psw_conf.uplink != NULL && psw_underlay == NULL) {
+		struct psw_rpc_error e;
+		json_t *r = psw_rpc_uplink_set(psw_conf.uplink, &e);
+
+		if (r == NULL) {
+			fprintf(stderr, "podswitchd: config uplink: %s\n", e.message);
+			return -1;
+		}
+		json_decref(r);
+	}
 	if (first_start && psw_rpc_flow_add_config(psw_conf.flows, err, sizeof(err)) != 0) {
 		fprintf(stderr, "podswitchd: config flows: %s\n", err);
 		return -1;
@@ -463,6 +474,7 @@ main(int argc, char **argv)
 	set_log_level();
 	if (check_lcores() != 0)
 		goto out_eal;
+	psw_neigh_answer_rate = psw_conf.arp_answer_rate;
 	if (psw_rcu_init(psw_conf.n_pmd_cpus) != 0 ||
 	    psw_pmd_init(psw_conf.pmd_cpus, psw_conf.n_pmd_cpus, psw_conf.pmd_idle_sleep_us) != 0 ||
 	    psw_port_init(psw_conf.n_pmd_cpus, psw_conf.mbufs, 256) != 0) {

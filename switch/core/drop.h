@@ -27,7 +27,8 @@
 	X(TUNNEL_PEER,  "tunnel_peer",  "VXLAN from an address that is not a peer of the network") \
 	X(NEIGH_UNRESOLVED, "neigh_unresolved", "next hop not resolved (ARP/ND pending or failed)") \
 	X(UPLINK_OTHER, "uplink_other", "on the uplink, not for a tunnel or this node") \
-	X(ARP_LIMIT,    "arp_limit",    "ARP/ND beyond what the switch answers per second")
+	X(ARP_LIMIT,    "arp_limit",    "ARP/ND beyond what the switch answers per second") \
+	X(SPLIT_HORIZON, "split_horizon", "from one node's transport port to another's (no relaying)")
 
 enum psw_drop_reason {
 #define PSW_DROP_ENUM(id, name, text) PSW_DROP_##id,

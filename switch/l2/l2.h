@@ -239,6 +239,14 @@ psw_l2_decide_rcu(uint16_t in_port, const struct rte_ether_addr *src,
 		d->drop_reason = PSW_DROP_HAIRPIN;
 		return;
 	}
+	/* Split horizon: what came from another node is for this node's ports; nodes do
+	 * not relay between each other (every node sends to every peer itself). */
+	if (unlikely(psw_ports[in_port].tunnel != PSW_TUNNEL_NONE &&
+		     psw_ports[d->out_port].tunnel != PSW_TUNNEL_NONE)) {
+		d->verdict = PSW_L2_DROP;
+		d->drop_reason = PSW_DROP_SPLIT_HORIZON;
+		return;
+	}
 	d->verdict = PSW_L2_UNICAST;
 }
 

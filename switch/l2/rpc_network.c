@@ -379,7 +379,43 @@ rpc_fdb_flush(json_t *params, struct psw_rpc_error *err)
 	return json_pack("{si}", "flushed", n);
 }
 
+static int
+binding_json(const struct psw_l2_bind_info *in, void *arg)
+{
+	char ip[INET6_ADDRSTRLEN], mac[18], port[PSW_NAME_MAX];
+
+	json_array_append_new(arg, json_pack("{ss ss ss ss sb sI}", "network",
+		psw_l2_network_name(in->net), "ip", inet_ntop(in->v6 ? AF_INET6 : AF_INET, in->ip, ip,
+							      sizeof(ip)),
+		"mac", psw_mac_str(&in->mac, mac), "port", psw_port_name(in->port, port),
+		"learned", in->learned, "age_s", (json_int_t)in->age_s));
+	return 0;
+}
+
+/* network.bindings {"network"?}: the IP -> MAC bindings ARP suppression answers from. */
+static json_t *
+rpc_network_bindings(json_t *params, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"network", PSW_T_STRING, false},
+		{NULL},
+	};
+	const char *name;
+	uint16_t net = 0;
+	json_t *a;
+
+	if (psw_rpc_check_params(params, spec, err) < 0)
+		return NULL;
+	name = json_string_value(json_object_get(params, "network"));
+	if (name != NULL && (net = psw_l2_network_id(name)) == 0)
+		return psw_rpc_err(err, PSW_RPC_NOT_FOUND, "network: no network '%s'", name);
+	a = json_array();
+	psw_l2_bind_foreach(net, binding_json, a);
+	return json_pack("{so}", "bindings", a);
+}
+
 const struct psw_rpc_method psw_rpc_network_methods[] = {
+	{"network.bindings", rpc_network_bindings},
 	{"network.add", psw_rpc_network_add},
 	{"network.del", rpc_network_del},
 	{"network.list", rpc_network_list},

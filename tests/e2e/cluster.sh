@@ -85,7 +85,7 @@ stop_node() {
 	kill -"$sig" "$pid" 2>/dev/null || true
 	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	{ wait "$pid"; } 2>/dev/null || true
 	NODE_PID[$n]=
 	rm -rf "/var/run/dpdk/${PREFIX}n$n"
 }
@@ -112,6 +112,8 @@ tap_pod() {
 	ip netns add "$ns"
 	on_exit "ip netns del $ns"
 	ip -n "$ns" link set lo up
+	# No IPv6 chatter (router solicitations, MLD reports): tests count packets.
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	nctl "$n" port add "$name" --type tap --option ifname="$ifn" --network "${NET:-podnet}" \
 		${mac:+--mac $mac} >/dev/null || fail "node $n: pod $name"
 	ip -n "${NODE[$n]}" link set "$ifn" netns "$ns"
