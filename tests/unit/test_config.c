@@ -2,6 +2,7 @@
  * test_config.c: the startup config parser (switch/config.c). Every key is accepted with a
  * good value and refused, naming the key, with a bad one; unknown keys are errors.
  */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +173,65 @@ test_shipped_config(void **state)
 	psw_config_free(&c);
 }
 
+/* ${VAR} and ${VAR:-default} in any string, from the environment; an unset variable
+ * without a default names the key. */
+static void
+test_env(void **state)
+{
+	struct psw_config c;
+	char err[256];
+
+	(void)state;
+	setenv("PSW_TEST_IP", "192.0.2.7", 1);
+	setenv("PSW_TEST_PREFIX", "node7", 1);
+	unsetenv("PSW_TEST_UNSET");
+	assert_int_equal(parse(&c, "{\"eal\": {\"file_prefix\": \"psw-${PSW_TEST_PREFIX}\"},"
+			       "\"uplink\": {\"port\": \"up\", \"ip\": \"${PSW_TEST_IP}/24\"},"
+			       "\"state_dir\": \"/var/lib/${PSW_TEST_UNSET:-podswitch}\"}",
+			       err, sizeof(err)), 0);
+	assert_string_equal(c.file_prefix, "psw-node7");
+	assert_string_equal(json_string_value(json_object_get(c.uplink, "ip")), "192.0.2.7/24");
+	assert_string_equal(c.state_dir, "/var/lib/podswitch");
+	psw_config_free(&c);
+	expect_error("{\"uplink\": {\"port\": \"up\", \"ip\": \"${PSW_TEST_UNSET}/24\"}}",
+		     "uplink.ip: ${PSW_TEST_UNSET} is not set");
+	expect_error("{\"networks\": [{\"name\": \"${PSW_TEST_IP\"}]}", "networks[0].name");
+	expect_error("{\"arp_answer_rate\": 0}", "arp_answer_rate");
+	expect_error("{\"uplink\": \"up\"}", "uplink: must be an object");
+}
+
+/* "auto" CPUs: the ones this process may run on; the first for the control thread. */
+static void
+test_auto_cpus(void **state)
+{
+	struct psw_config c;
+	cpu_set_t set;
+	char err[256], want[64] = "";
+	unsigned first = 0, n = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (unsigned i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set)) {
+			if (n++ == 0)
+				first = i;
+			snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%u",
+				 n > 1 ? "," : "", i);
+		}
+	if (n < 2) {
+		expect_error("{\"eal\": {\"lcores\": \"auto\"}, \"pmd_cpus\": \"auto\"}",
+			     "needs 2");
+		return;
+	}
+	assert_int_equal(parse(&c, "{\"eal\": {\"lcores\": \"auto\"}, \"pmd_cpus\": \"auto\"}",
+			       err, sizeof(err)), 0);
+	assert_string_equal(c.lcores, want);
+	assert_int_equal(c.main_lcore, (int)first);
+	assert_int_equal(c.n_pmd_cpus, n - 1);
+	assert_true(c.pmd_cpus[0] != first);
+	psw_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -181,6 +241,8 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_auto_cpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
