@@ -48,6 +48,7 @@ struct entry {
 };
 
 static struct entry entries[PSW_NEIGH_MAX];
+static void (*uplink_hook)(void);
 static struct psw_neigh_stats stats;
 static double last_timers;
 
@@ -353,7 +354,15 @@ psw_neigh_set_uplink(uint16_t port, rte_be32_t ip4, uint8_t plen4, rte_be32_t gw
 		psw_neigh_flush();
 	psw_retire(old, free);
 	__atomic_store_n(&psw_uplink_port, port, __ATOMIC_RELEASE);
+	if (uplink_hook != NULL)
+		uplink_hook();
 	return 0;
+}
+
+void
+psw_neigh_on_uplink_change(void (*fn)(void))
+{
+	uplink_hook = fn;
 }
 
 void
@@ -362,6 +371,8 @@ psw_neigh_clear_uplink(void)
 	__atomic_store_n(&psw_uplink_port, PSW_PORT_NONE, __ATOMIC_RELEASE);
 	psw_retire(psw_publish(&psw_underlay, NULL), free);
 	psw_neigh_flush();
+	if (uplink_hook != NULL)
+		uplink_hook();
 }
 
 int

@@ -123,6 +123,9 @@ int psw_neigh_set_uplink(uint16_t port, rte_be32_t ip4, uint8_t plen4, rte_be32_
 			 const uint8_t *ip6, uint8_t plen6, const uint8_t *gw6, char *err,
 			 size_t errlen);
 void psw_neigh_clear_uplink(void);
+/* fn is called after the uplink or its addresses changed (tunnel/: a peer that is this
+ * node itself gets no port). One hook. */
+void psw_neigh_on_uplink_change(void (*fn)(void));
 
 /* Static neighbors (never aged or asked). */
 int psw_neigh_add_static(const uint8_t addr[16], bool v6, const struct rte_ether_addr *mac);

@@ -92,13 +92,32 @@ conf(json_t *params, struct psw_transport_conf *c, struct psw_rpc_error *err)
 			return -1;
 		}
 		json_array_foreach(peers, i, v) {
-			char where[32];
+			char where[32], list[1024], *save = NULL;
 
 			snprintf(where, sizeof(where), "peers[%zu]", i);
-			if (addr_param(v, where, &c->peers[i], err) != 0)
+			if (!json_is_string(v) || json_string_length(v) >= sizeof(list)) {
+				psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "%s: must be an address", where);
 				return -1;
+			}
+			/* "a,b,c" is three peers: one environment variable can list a cluster. */
+			snprintf(list, sizeof(list), "%s", json_string_value(v));
+			for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+				json_t *one = json_string(t);
+				int rc;
+
+				if (c->n_peers == PSW_TUNNEL_MAX_PEERS) {
+					json_decref(one);
+					psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "peers: at most %d",
+						    PSW_TUNNEL_MAX_PEERS);
+					return -1;
+				}
+				rc = addr_param(one, where, &c->peers[c->n_peers], err);
+				json_decref(one);
+				if (rc != 0)
+					return -1;
+				c->n_peers++;
+			}
 		}
-		c->n_peers = (unsigned)json_array_size(peers);
 	} else if (json_object_get(params, "vlan")) {
 		if (vid == 0) {
 			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "vlan: VLAN id must be 1..4094");
@@ -169,6 +188,8 @@ ext_describe(uint16_t net, json_t *o, bool live)
 			uint16_t port = psw_tunnel_peer_port(net, c.peers[i]);
 			struct psw_port_counters pc;
 
+			if (port == PSW_PORT_NONE)
+				continue;   /* this node itself */
 			psw_port_read_counters(port, &pc);
 			json_array_append_new(st, json_pack("{ss ss sI sI sI sI sI}",
 				"peer", inet_ntop(AF_INET, &c.peers[i], ip, sizeof(ip)),

@@ -81,8 +81,9 @@ publish_map(void)
 				t->udp[t->n_udp++] = up;
 			map_put(t, PSW_TMAP_VNI(x->c.udp_port, x->c.vni), i, PSW_PORT_NONE);
 			for (unsigned p = 0; p < x->c.n_peers; p++)
-				map_put(t, PSW_TMAP_PEER(i, rte_be_to_cpu_32(x->c.peers[p])), i,
-					x->peer[p]->port);
+				if (x->peer[p] != NULL)
+					map_put(t, PSW_TMAP_PEER(i, rte_be_to_cpu_32(x->c.peers[p])), i,
+						x->peer[p]->port);
 		} else if (x->c.kind == PSW_TRANSPORT_VLAN) {
 			map_put(t, PSW_TMAP_VLAN(x->c.vid), i, x->vlan->port);
 		}
@@ -100,7 +101,16 @@ del_port(uint16_t port)
 	psw_port_del(port, msg, sizeof(msg));
 }
 
-/* A port for peer i of net x. */
+/* Is a this node's own underlay address? */
+static bool
+is_self(rte_be32_t a)
+{
+	const struct psw_underlay *u = psw_underlay;
+
+	return u != NULL && u->ip4 != 0 && u->ip4 == a;
+}
+
+/* A port for peer i of net x (none for this node itself). */
 static int
 add_peer_port(uint16_t net, struct transport *x, unsigned i, char *err, size_t errlen)
 {
@@ -110,6 +120,12 @@ add_peer_port(uint16_t net, struct transport *x, unsigned i, char *err, size_t e
 
 	if (ctx == NULL)
 		return errf(err, errlen, -ENOMEM, "out of memory");
+	if (is_self(x->c.peers[i])) {
+		/* This node itself (one peer list serves every node): no port. */
+		free(ctx);
+		x->peer[i] = NULL;
+		return 0;
+	}
 	inet_ntop(AF_INET, &x->c.peers[i], ip, sizeof(ip));
 	snprintf(name, sizeof(name), "vx%u-%s", x->c.vni, ip);
 	ctx->net = net;
@@ -329,8 +345,10 @@ psw_tunnel_peer_del(uint16_t net, rte_be32_t remote, char *err, size_t errlen)
 	x->c.peers[x->c.n_peers] = 0;
 	x->peer[x->c.n_peers] = NULL;
 	publish_map();
-	del_port(gone->port);
-	free(gone);
+	if (gone != NULL) {
+		del_port(gone->port);
+		free(gone);
+	}
 	return 0;
 }
 
@@ -349,7 +367,7 @@ psw_tunnel_peer_port(uint16_t net, rte_be32_t remote)
 	const struct transport *x = net < PSW_L2_MAX_NETS ? &nets[net] : NULL;
 
 	for (unsigned i = 0; x != NULL && i < x->c.n_peers; i++)
-		if (x->c.peers[i] == remote)
+		if (x->c.peers[i] == remote && x->peer[i] != NULL)
 			return x->peer[i]->port;
 	return PSW_PORT_NONE;
 }
@@ -372,9 +390,32 @@ psw_tunnel_mtu(uint16_t net)
 	}
 }
 
+/* The underlay address changed: a peer that is this node now has no port, one that was
+ * and is not any more gets one. */
+static void
+underlay_changed(void)
+{
+	char msg[128];
+
+	for (uint16_t n = 1; n < PSW_L2_MAX_NETS; n++) {
+		struct transport *x = &nets[n];
+
+		if (x->c.kind != PSW_TRANSPORT_VXLAN)
+			continue;
+		for (unsigned i = 0; i < x->c.n_peers; i++) {
+			if (x->peer[i] != NULL && is_self(x->c.peers[i]))
+				remove_peer_port(x, i);
+			else if (x->peer[i] == NULL && !is_self(x->c.peers[i]))
+				add_peer_port(n, x, i, msg, sizeof(msg));
+		}
+	}
+	publish_map();
+}
+
 int
 psw_tunnel_init(void)
 {
+	psw_neigh_on_uplink_change(underlay_changed);
 	return publish_map();
 }
 

@@ -15,11 +15,16 @@ source "$(dirname "$0")/cluster.sh"
 
 NODES="1 2 3"
 make_underlay
+# One peer list for every node (as a DaemonSet's ConfigMap gives it): a node leaves
+# itself out. The network comes before the uplink: its own address is known only then.
+ALL=$(underlay_ip 1),$(underlay_ip 2),$(underlay_ip 3)
 for n in $NODES; do
 	start_node "$n" '"flows": ["priority=0,actions=normal"]'
-	node_uplink "$n"
-	nctl "$n" network add podnet --vxlan 100 --peers "$(peers_of "$n" $NODES)" \
+	nctl "$n" network add podnet --vxlan 100 --peers "$ALL" \
 		--gateway "10.244.$n.1/16" >/dev/null || fail "node $n: network podnet"
+	node_uplink "$n"
+	[ "$(nctlj "$n" port list | jq '[.ports[] | select(.type == "vxlan")] | length')" = 2 ] \
+		|| fail "node $n: a peer port for itself? $(nctl "$n" port list)"
 	nctl "$n" port add host0 --type host --network podnet >/dev/null || fail "node $n: host port"
 done
 [ "$(njget 1 '.networks[0].mtu' network list)" = 1450 ] || fail "podnet's MTU: $(nctlj 1 network list)"
