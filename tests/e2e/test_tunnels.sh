@@ -49,14 +49,18 @@ done
 ip netns exec psw-pa-$$ ping -c 2 -i 0.2 -W 2 10.244.0.2 >/dev/null
 wait $TCPD 2>/dev/null || true
 # Outer fields only (the first of each), one line per frame.
-tshark -r "$T/ul.pcap" -T fields -E occurrence=f -e vxlan.vni -e ip.src -e ip.dst -e udp.srcport \
-	-e ip.flags.df -e vlan.id -Y "vxlan or vlan" >"$T/wire.txt" 2>/dev/null || fail "tshark"
+tshark -r "$T/ul.pcap" -o ip.check_checksum:TRUE -T fields -E occurrence=f -e vxlan.vni \
+	-e ip.src -e ip.dst -e udp.srcport -e ip.flags.df -e vlan.id -e ip.checksum.status \
+	-Y "vxlan or vlan" >"$T/wire.txt" 2>/dev/null || fail "tshark"
+# ip.checksum.status: 1 good, 0 bad (of the outer header, the first occurrence)
+! awk -F'\t' '$1 == 100 && $7 != 1' "$T/wire.txt" | grep -q . \
+	|| fail "outer IPv4 checksums not good: $(awk -F'\t' '$1 == 100' "$T/wire.txt")"
 grep -q "^100	$(underlay_ip 1)	$(underlay_ip 2)	[0-9]*	1" "$T/wire.txt" \
 	|| fail "no VXLAN VNI 100 from node 1 to node 2 with DF: $(cat "$T/wire.txt")"
 [ "$(awk -F'\t' '$1 == 100 && $2 == "'"$(underlay_ip 1)"'" {print $4}' "$T/wire.txt" | sort -u | wc -l)" -ge 3 ] \
 	|| fail "the UDP source port does not follow the inner flow: $(cat "$T/wire.txt")"
-grep -q "	42$" "$T/wire.txt" || fail "no frame tagged with VLAN 42: $(cat "$T/wire.txt")"
-ok "on the wire: VXLAN VNI 100 $(underlay_ip 1) -> $(underlay_ip 2) with DF, UDP source ports per flow; VLAN 42 tags"
+awk -F'\t' '$6 == 42' "$T/wire.txt" | grep -q . || fail "no frame tagged with VLAN 42: $(cat "$T/wire.txt")"
+ok "on the wire: VXLAN VNI 100 $(underlay_ip 1) -> $(underlay_ip 2) with DF and good checksums, UDP source ports per flow; VLAN 42 tags"
 
 # --- ARP suppression: b's address is given with its port on node 2 (as the CNI plugin
 # gives it). Node 1's first request for it crosses once (node 2 answers it itself, and
