@@ -384,6 +384,41 @@ psw_config_parse(struct psw_config *c, json_t *root, char *err, size_t len)
 }
 
 int
+psw_config_load_files(struct psw_config *c, const char *const *paths, unsigned n, char *err,
+		      size_t len)
+{
+	json_t *root = NULL;
+	int rc;
+
+	for (unsigned i = 0; i < n; i++) {
+		json_error_t jerr;
+		json_t *one = json_load_file(paths[i], JSON_REJECT_DUPLICATES, &jerr);
+
+		if (one == NULL) {
+			json_decref(root);
+			return fail(err, len, "%s:%d:%d: %s", paths[i], jerr.line, jerr.column,
+				    jerr.text);
+		}
+		if (!json_is_object(one)) {
+			json_decref(one);
+			json_decref(root);
+			return fail(err, len, "%s: the config must be a JSON object", paths[i]);
+		}
+		/* Objects merge key by key, the later file winning; anything else (arrays
+		 * too) is replaced whole. */
+		if (root == NULL)
+			root = one;
+		else {
+			json_object_update_recursive(root, one);
+			json_decref(one);
+		}
+	}
+	rc = psw_config_parse(c, root, err, len);
+	json_decref(root);
+	return rc;
+}
+
+int
 psw_config_load(struct psw_config *c, const char *path, char *err, size_t len)
 {
 	json_error_t jerr;

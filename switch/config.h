@@ -49,6 +49,11 @@ extern struct psw_config psw_conf;
 void psw_config_defaults(struct psw_config *c);
 /* Parse `path` into c (after defaults). 0, or -1 with a message naming the key. */
 int psw_config_load(struct psw_config *c, const char *path, char *err, size_t errlen);
+/* Several files, each merged over the ones before (objects key by key, other values
+ * replaced): a ConfigMap's config, then a node's own file. */
+#define PSW_CONFIG_FILES_MAX 4
+int psw_config_load_files(struct psw_config *c, const char *const *paths, unsigned n,
+			  char *err, size_t errlen);
 int psw_config_parse(struct psw_config *c, json_t *root, char *err, size_t errlen);
 void psw_config_free(struct psw_config *c);
 

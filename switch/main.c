@@ -65,10 +65,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: podswitchd [--config FILE] [--socket PATH] [--file-prefix PREFIX]\n"
+		"usage: podswitchd [--config FILE ...] [--socket PATH] [--file-prefix PREFIX]\n"
 		"                  [--state-dir DIR] [--check-config] [--help] [--version]\n"
 		"\n"
-		"  --config FILE        JSON config (default %s; built-in defaults if absent)\n"
+		"  --config FILE        JSON config (default %s; built-in defaults if absent);\n"
+		"                       again: merged over the ones before (a node's own file)\n"
 		"  --socket PATH        control socket (overrides control_socket)\n"
 		"  --file-prefix PREFIX DPDK file prefix (overrides eal.file_prefix)\n"
 		"  --state-dir DIR      saved state directory (overrides state_dir)\n"
@@ -403,7 +404,8 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *sock = NULL, *prefix = NULL, *state_dir = NULL;
+	const char *configs[PSW_CONFIG_FILES_MAX], *sock = NULL, *prefix = NULL, *state_dir = NULL;
+	unsigned n_configs = 0;
 	struct psw_control *ctl = NULL;
 	struct sigaction sa;
 	bool check_only = false;
@@ -412,7 +414,14 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
+		case 'c':
+			if (n_configs == PSW_CONFIG_FILES_MAX) {
+				fprintf(stderr, "podswitchd: at most %d --config files\n",
+					PSW_CONFIG_FILES_MAX);
+				return 2;
+			}
+			configs[n_configs++] = optarg;
+			break;
 		case 's': sock = optarg; break;
 		case 'p': prefix = optarg; break;
 		case 'd': state_dir = optarg; break;
@@ -428,10 +437,11 @@ main(int argc, char **argv)
 	}
 
 	psw_config_defaults(&psw_conf);
-	if (config == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
-		config = DEFAULT_CONFIG;
-	if (config != NULL && psw_config_load(&psw_conf, config, err, sizeof(err)) != 0) {
-		fprintf(stderr, "podswitchd: config %s: %s\n", config, err);
+	if (n_configs == 0 && access(DEFAULT_CONFIG, R_OK) == 0)
+		configs[n_configs++] = DEFAULT_CONFIG;
+	if (n_configs > 0 && psw_config_load_files(&psw_conf, configs, n_configs, err,
+						   sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: config: %s\n", err);
 		return 2;
 	}
 	if (sock != NULL)
@@ -441,7 +451,8 @@ main(int argc, char **argv)
 	if (state_dir != NULL)
 		snprintf(psw_conf.state_dir, sizeof(psw_conf.state_dir), "%s", state_dir);
 	if (check_only) {
-		printf("podswitchd: config %s: ok\n", config ? config : "(defaults)");
+		printf("podswitchd: config %s%s: ok\n", n_configs ? configs[0] : "(defaults)",
+		       n_configs > 1 ? " and more" : "");
 		psw_config_free(&psw_conf);
 		return 0;
 	}

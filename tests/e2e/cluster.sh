@@ -49,9 +49,9 @@ nctl() { local n=$1; shift; "$PODSWITCHCTL" --socket "$T/n$n.sock" "$@"; }
 nctlj() { local n=$1; shift; "$PODSWITCHCTL" --socket "$T/n$n.sock" --json "$@"; }
 njget() { local n=$1 q=$2; shift 2; nctlj "$n" "$@" | jq -r "$q"; }
 
-# start_node N [extra config]: namespace, uplink veth into the underlay bridge, podswitchd.
-start_node() {
-	local n=$1 extra=${2:-}
+# node_ns N: node N's namespace with its uplink veth in the underlay bridge (once).
+node_ns() {
+	local n=$1
 	local ns=psw-n$n-$$
 	NODE[$n]=$ns
 	if ! ip netns list | grep -q "^$ns\b"; then
@@ -66,8 +66,30 @@ start_node() {
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.uplink.disable_ipv6=1
 		ip -n "$ns" link set uplink up
 	fi
+}
+
+# start_node N [extra config]: podswitchd with a config of its own (node_config).
+start_node() {
+	local n=$1 extra=${2:-}
+	node_ns "$n"
 	node_config "$n" "$T/n$n.json" "$extra"
-	ip netns exec "$ns" "$PODSWITCHD" --config "$T/n$n.json" >>"$T/n$n.log" 2>&1 &
+	node_run "$n" --config "$T/n$n.json"
+}
+
+# start_node_files N FILE...: podswitchd with the given config files (merged in order) and
+# this node's socket, file prefix and state directory; env (NODE_ENV[N]) as given.
+declare -A NODE_ENV=()
+start_node_files() {
+	local n=$1 f args=(); shift
+	node_ns "$n"
+	for f in "$@"; do args+=(--config "$f"); done
+	node_run "$n" "${args[@]}" --socket "$T/n$n.sock" --file-prefix "${PREFIX}n$n" \
+		--state-dir "$T/state-n$n"
+}
+
+node_run() {
+	local n=$1; shift
+	env ${NODE_ENV[$n]:-} ip netns exec "${NODE[$n]}" "$PODSWITCHD" "$@" >>"$T/n$n.log" 2>&1 &
 	NODE_PID[$n]=$!
 	on_exit "stop_node $n KILL"
 	for _ in $(seq 1 100); do

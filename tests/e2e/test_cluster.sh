@@ -15,20 +15,26 @@ source "$(dirname "$0")/cluster.sh"
 
 NODES="1 2 3"
 make_underlay
-# One peer list for every node (as a DaemonSet's ConfigMap gives it): a node leaves
-# itself out. The network comes before the uplink: its own address is known only then.
+# The shipped cluster config (config/cluster/podswitchd.json, one file for every node)
+# with each node's own file merged over it (config/cluster/node.json's shape: its
+# gateway and underlay address; here also smaller memory for a test machine), and what
+# differs per node from the environment: one peer list for every node (a node leaves
+# itself out), the uplink device.
 ALL=$(underlay_ip 1),$(underlay_ip 2),$(underlay_ip 3)
 for n in $NODES; do
-	start_node "$n" '"flows": ["priority=0,actions=normal"]'
-	nctl "$n" network add podnet --vxlan 100 --peers "$ALL" \
-		--gateway "10.244.$n.1/16" >/dev/null || fail "node $n: network podnet"
-	node_uplink "$n"
+	jq --arg gw "10.244.$n.1/16" --arg ip "$(underlay_ip "$n")/24" \
+		'(.networks[0].gateway = $gw) | (.uplink.ip = $ip)
+		 | . + {eal: {memory_mb: 256}, mbufs: 8192, pmd_idle_sleep_us: 100,
+		        socket_dir: "'"$T"'/sockets"}' \
+		"$SRC/config/cluster/node.json" >"$T/node-$n.json"
+	NODE_ENV[$n]="PODSWITCH_NODES=$ALL PODSWITCH_UPLINK=net_af_packet$n,iface=uplink PODSWITCH_LCORES=0,1 PODSWITCH_EAL_ARG=--no-pci"
+	start_node_files "$n" "$SRC/config/cluster/podswitchd.json" "$T/node-$n.json"
 	[ "$(nctlj "$n" port list | jq '[.ports[] | select(.type == "vxlan")] | length')" = 2 ] \
 		|| fail "node $n: a peer port for itself? $(nctl "$n" port list)"
-	nctl "$n" port add host0 --type host --network podnet >/dev/null || fail "node $n: host port"
+	[ "$(njget "$n" .ip uplink show)" = "$(underlay_ip "$n")/24" ] || fail "node $n: uplink $(nctlj "$n" uplink show)"
 done
 [ "$(njget 1 '.networks[0].mtu' network list)" = 1450 ] || fail "podnet's MTU: $(nctlj 1 network list)"
-ok "three nodes: uplinks at $(underlay_ip 1)..$(underlay_ip 3), podnet over VXLAN 100, host ports"
+ok "three nodes from config/cluster/: uplinks at $(underlay_ip 1)..$(underlay_ip 3), podnet over VXLAN 100, host ports"
 
 # Two kernel pods per node through the CNI plugin, run in the node's namespace as the
 # node's runtime would.
@@ -133,7 +139,7 @@ ok "peer 2 removed on node 1: p11 -> p21 stops, p11 -> p31 goes on; added back: 
 
 # --- node 2's podswitchd killed and started again: cross-node traffic resumes by itself
 stop_node 2 KILL
-start_node 2
+start_node_files 2 "$SRC/config/cluster/podswitchd.json" "$T/node-2.json"
 wait_until 30 'ip netns exec "${POD_NS[p11]}" ping -c 1 -W 1 "${POD_IP[p21]}" >/dev/null' \
 	|| fail "p11 -> p21 after node 2's restart: $(nctl 2 port list 2>&1)"
 ip netns exec "${POD_NS[p21]}" ping -c 2 -i 0.2 -W 2 "${POD_IP[p32]}" >/dev/null || fail "p21 -> p32 after node 2's restart"

@@ -200,6 +200,43 @@ test_env(void **state)
 	expect_error("{\"uplink\": \"up\"}", "uplink: must be an object");
 }
 
+/* Several files: each merged over the ones before (objects key by key, arrays whole). */
+static void
+test_merge(void **state)
+{
+	const char *paths[2] = {"/tmp/psw-test-config-a.json", "/tmp/psw-test-config-b.json"};
+	struct psw_config c;
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	f = fopen(paths[0], "w");
+	fputs("{\"eal\": {\"memory_mb\": 512, \"file_prefix\": \"a\"}, \"mbufs\": 4096,"
+	      " \"networks\": [{\"name\": \"x\"}, {\"name\": \"y\"}]}", f);
+	fclose(f);
+	f = fopen(paths[1], "w");
+	fputs("{\"eal\": {\"memory_mb\": 128}, \"networks\": [{\"name\": \"z\"}],"
+	      " \"uplink\": {\"port\": \"up\", \"ip\": \"192.0.2.1/24\"}}", f);
+	fclose(f);
+	psw_config_defaults(&c);
+	assert_int_equal(psw_config_load_files(&c, paths, 2, err, sizeof(err)), 0);
+	assert_int_equal(c.memory_mb, 128);                 /* the node's file wins */
+	assert_string_equal(c.file_prefix, "a");             /* kept from the first */
+	assert_int_equal(c.mbufs, 4096);
+	assert_int_equal(json_array_size(c.networks), 1);    /* arrays replaced whole */
+	assert_non_null(c.uplink);
+	psw_config_free(&c);
+	f = fopen(paths[1], "w");
+	fputs("[1]", f);
+	fclose(f);
+	psw_config_defaults(&c);
+	assert_int_equal(psw_config_load_files(&c, paths, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, paths[1]));
+	psw_config_free(&c);
+	unlink(paths[0]);
+	unlink(paths[1]);
+}
+
 /* "auto" CPUs: the ones this process may run on; the first for the control thread. */
 static void
 test_auto_cpus(void **state)
@@ -242,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_shipped_config),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_auto_cpus),
 	};
 
