@@ -106,6 +106,7 @@ struct psw_burst {
 	uint16_t in_port;                   /* the port it was received on */
 	uint8_t meta;                       /* a stage wrote pkts' mbuf metadata */
 	uint64_t gen;                       /* psw_generation, read before the tables */
+	uint64_t learn_gen;                 /* l2's learn generation (cached floods) */
 	uint64_t now_s;                     /* coarse seconds (core/clock.h) */
 	const struct psw_flow_view *view;   /* the rule table, read after gen */
 	/* Filled by the stages of the full path (parse, flow_cache, classify). */

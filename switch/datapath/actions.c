@@ -333,6 +333,7 @@ normal_cached(struct psw_pmd *pmd, struct psw_burst *b, uint16_t i,
 	struct psw_l2_decision d;
 
 	if (c->gen == (uint32_t)b->gen && c->rr == rr && c->in_port == in_port &&
+	    (!c->flood || c->learn_gen == (uint32_t)b->learn_gen) &&
 	    rte_is_same_ether_addr(&c->src, &k->dl_src) &&
 	    rte_is_same_ether_addr(&c->dst, &k->dl_dst)) {
 		d.net = c->net;
@@ -353,6 +354,7 @@ normal_cached(struct psw_pmd *pmd, struct psw_burst *b, uint16_t i,
 			c->net = d.net;
 			c->out_port = d.out_port;
 			c->flood = d.verdict == PSW_L2_FLOOD;
+			c->learn_gen = (uint32_t)b->learn_gen;
 			c->src_e = d.src_e;
 		}
 	}
@@ -365,6 +367,8 @@ normal_cached(struct psw_pmd *pmd, struct psw_burst *b, uint16_t i,
 
 		r->rule = rr->rule;
 		r->kind = PSW_RES_L2;
+		r->flood = d.verdict == PSW_L2_FLOOD;
+		r->learn_gen = (uint32_t)b->learn_gen;
 		r->out_port = d.verdict == PSW_L2_UNICAST ? d.out_port
 			      : psw_l2_net_binds[d.net] != 0 && psw_key_neigh_request(k)
 			      ? PSW_PORT_NONE   /* through psw_actions_flood: it may answer */
@@ -435,7 +439,8 @@ psw_actions_burst(struct psw_pmd *pmd, struct psw_burst *b)
 			trace_action(pmd, in_port, r->rule, 0);
 		switch (r->kind) {
 		case PSW_RES_L2:
-			if (likely(l2_result_valid(r, &b->keys[i], b->hashes[i], in_port))) {
+			if (likely(l2_result_valid(r, &b->keys[i], b->hashes[i], in_port) &&
+				   (!r->flood || r->learn_gen == (uint32_t)b->learn_gen))) {
 				if (!psw_tracing(pmd))
 					psw_l2_fdb_refresh(r->src_e, b->now_s);
 				pmd->ctx->l2_cached++;

@@ -10,7 +10,9 @@
  * - the L2 decision cache `l2c`, keyed by (NORMAL rule, in_port, source, destination),
  *   in front of the FDB for the full path (l2_decide.h);
  * - the L2 fast path's memo (l2_path.h): the decision for the last Ethernet header seen.
- * Every entry carries the generation it was made in; any table change bumps it.
+ * Every entry carries the generation it was made in; any table change bumps it. A cached
+ * flood also carries the learn generation (l2/l2.h): a newly learned MAC makes floods
+ * stale and nothing else.
  */
 #ifndef PSW_DATAPATH_CTX_H
 #define PSW_DATAPATH_CTX_H
@@ -34,6 +36,7 @@ struct psw_l2c_entry {
 	uint16_t out_port;               /* unicast port, or the single port of a flood */
 	uint16_t net;
 	uint8_t flood;
+	uint32_t learn_gen;              /* a flood: valid in this learn generation only */
 	struct rte_ether_addr src, dst;
 	const struct psw_flow_result *rr; /* the NORMAL rule's result */
 	const struct psw_fdb_entry *src_e;
@@ -54,6 +57,7 @@ enum psw_memo_act {
 struct psw_l2_memo {
 	uint64_t w1, w2;
 	uint64_t gen;
+	uint64_t learn_gen;                 /* a flood: valid in this learn generation only */
 	const struct psw_flow_result *res;  /* the rule's result; NULL: no rule */
 	const struct psw_fdb_entry *src_e;  /* NORMAL, source known: refreshed once a burst */
 	uint16_t in_port;

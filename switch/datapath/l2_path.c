@@ -24,7 +24,7 @@
  * masked out by every rule) and what it does with such a packet. */
 static void
 memo_resolve(struct psw_pmd *pmd, struct psw_l2_memo *mo, const struct psw_classifier *cls,
-	     uint64_t gen, uint16_t in_port, uint64_t w1, uint64_t w2)
+	     uint64_t gen, uint64_t learn_gen, uint16_t in_port, uint64_t w1, uint64_t w2)
 {
 	struct psw_flow_key k;
 	const struct psw_rule *rule;
@@ -38,6 +38,7 @@ memo_resolve(struct psw_pmd *pmd, struct psw_l2_memo *mo, const struct psw_class
 	mo->w1 = w1;
 	mo->w2 = w2;
 	mo->gen = gen;
+	mo->learn_gen = learn_gen;
 	mo->in_port = in_port;
 	mo->normal = mo->flood = mo->learn = 0;
 	mo->src_e = NULL;
@@ -159,7 +160,8 @@ psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 	struct psw_l2_memo *mo = &pmd->ctx->memo;
 	const struct psw_classifier *cls = b->view ? b->view->cls : NULL;
 	uint16_t in_port = b->in_port;
-	bool live = mo->keep && mo->gen == b->gen && mo->in_port == in_port;
+	bool live = mo->keep && mo->gen == b->gen && mo->in_port == in_port &&
+		    (!mo->flood || mo->learn_gen == b->learn_gen);
 	uint16_t nr = psw_parse_l2_runs(b->pkts, b->n, runs);
 
 	for (uint16_t r = 0; r < nr; r++) {
@@ -173,7 +175,7 @@ psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 			continue;
 		}
 		if (unlikely(!live || run->w1 != mo->w1 || run->w2 != mo->w2)) {
-			memo_resolve(pmd, mo, cls, b->gen, in_port, run->w1, run->w2);
+			memo_resolve(pmd, mo, cls, b->gen, b->learn_gen, in_port, run->w1, run->w2);
 			live = true;
 		}
 		memo_run(pmd, mo, b->pkts + run->start, run->n, in_port, run->bytes, b->now_s);

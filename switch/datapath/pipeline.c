@@ -47,8 +47,9 @@ static unsigned cache_inv_prob = 1;
 void
 psw_pipeline_run(struct psw_pmd *pmd, struct psw_burst *b)
 {
-	/* Generation first, then the table (flow_cache.h). */
+	/* Generations first, then the tables (flow_cache.h). */
 	b->gen = __atomic_load_n(&psw_generation, __ATOMIC_ACQUIRE);
+	b->learn_gen = __atomic_load_n(&psw_l2_learn_gen, __ATOMIC_ACQUIRE);
 	b->view = __atomic_load_n(&psw_flow_view, __ATOMIC_ACQUIRE);
 	b->now_s = pmd->now / psw_clock_hz();
 	if (b->view == NULL || b->view->shape == PSW_SHAPE_L2) {

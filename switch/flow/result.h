@@ -35,6 +35,8 @@ struct psw_flow_result {
 	uint32_t hash;
 	struct rte_ether_addr src, dst;
 	struct psw_fdb_entry *src_e;   /* refreshed (coarse) on every hit */
+	uint8_t flood;                 /* L2: a flood (valid only in learn generation learn_gen) */
+	uint32_t learn_gen;
 	const struct psw_flow_result *rule_res;  /* the rule's own (NORMAL) result */
 };
 

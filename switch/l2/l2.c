@@ -53,6 +53,14 @@ static unsigned aging_s = PSW_L2_DEFAULT_AGING_S;
 static uint32_t age_cursor;
 static struct net nets[PSW_L2_MAX_NETS];
 bool psw_l2_batch_learn;
+uint64_t psw_l2_learn_gen = 1;
+
+void
+psw_l2_learn_gen_bump(void)
+{
+	/* Release: a PMD that sees the new value also sees the entries learned before. */
+	__atomic_add_fetch(&psw_l2_learn_gen, 1, __ATOMIC_RELEASE);
+}
 
 static inline uint32_t
 slot_hash(uint64_t key)
@@ -433,8 +441,10 @@ psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 	e->seen = e->created = now_s;
 	table_put(fdb, e);
 	psw_l2_port_macs[port]++;
+	/* A new MAC changes only what a flood means (its destination may be this MAC): the
+	 * learn generation, not the generation every cached decision depends on. */
 	if (!psw_l2_batch_learn)
-		psw_generation_bump();
+		psw_l2_learn_gen_bump();
 	return 1;
 }
 
@@ -472,7 +482,7 @@ psw_l2_fdb_add_static(uint16_t net, const struct rte_ether_addr *mac, uint16_t p
 	e->is_static = 1;
 	e->seen = e->created = psw_clock_s();
 	table_put(fdb, e);
-	psw_generation_bump();  /* a cached flood to this MAC is stale now */
+	psw_l2_learn_gen_bump();  /* a cached flood to this MAC is stale now */
 	return 0;
 }
 

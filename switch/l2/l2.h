@@ -11,9 +11,10 @@
  * (psw_l2_learn_drain). A PMD writes one shared field: an entry's last-seen second, only
  * when the second changes.
  *
- * Generations: every change of the FDB (a new MAC, a move, a removal) bumps
- * psw_generation, so cached L2 decisions (datapath/), floods included, become misses.
- * New MACs applied from the learn ring bump it once per drain, not once per MAC.
+ * Generations: a move or a removal bumps psw_generation, so every cached L2 decision
+ * (datapath/) becomes a miss; a new MAC bumps only psw_l2_learn_gen, which cached floods
+ * depend on (the destination may be that MAC) and nothing else, so learning does not cost
+ * the flows that did not change. New MACs from the learn ring bump it once per drain.
  */
 #ifndef PSW_L2_L2_H
 #define PSW_L2_L2_H
@@ -100,6 +101,12 @@ void psw_l2_port_leave(uint16_t port);
  * stale or bad event. Bumps the generation on every change, except for new entries while
  * psw_l2_batch_learn is set (the drain bumps once for the batch). */
 extern bool psw_l2_batch_learn;
+/* Bumped when a MAC is added (learned or static): a cached flood (a destination that was
+ * unknown) is valid only for the learn generation it was made in; other cached decisions
+ * do not depend on it. Moves and removals bump psw_generation (they change unicasts).
+ * PMDs load it with acquire once per burst. */
+extern uint64_t psw_l2_learn_gen;
+void psw_l2_learn_gen_bump(void);
 int psw_l2_fdb_learn(uint16_t net, const struct rte_ether_addr *mac, uint16_t port,
 		     uint64_t now_s);
 /* A configured entry for mac in net at port (which must be in net): never aged, not

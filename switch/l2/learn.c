@@ -103,7 +103,7 @@ psw_l2_learn_drain(void)
 	}
 	/* New MACs change what a flood means: one bump makes every cached decision stale. */
 	if (learned)
-		psw_generation_bump();
+		psw_l2_learn_gen_bump();
 	if (now_s != last_age_s) {
 		last_age_s = now_s;
 		psw_l2_fdb_age(now_s, 0);

@@ -487,6 +487,26 @@ test_pipeline_normal(void **state)
 	send_burst(p_in, 8, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
 	assert_int_equal(drain(p_o2), 8);
 	assert_int_equal(drain(p_o1), 0);
+	/* Learning a new MAC does not cost the flows that did not change: on the full path (a
+	 * rule on an L3 field), A -> C's cached decision still hits the exact-match cache right
+	 * after D is learned. */
+	call_ok("flow.add", "{\"priority\":10,\"match\":{\"dl_type\":2048,\"nw_proto\":17,"
+		"\"tp_dst\":9},\"actions\":[{\"type\":\"drop\"}]}");
+	send_burst(p_in, 32, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
+	send_burst(p_in, 32, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
+	assert_int_equal(drain(p_o2), 64);
+	send_burst(p_o1, 1, 0x0a000001, "02:00:00:00:00:0d", MAC_A);
+	assert_int_equal(drain(p_in), 1);
+	psw_l2_learn_drain();
+	assert_non_null(psw_l2_fdb_lookup_rcu(psw_l2_network_id("n1"),
+					      &(struct rte_ether_addr){{2, 0, 0, 0, 0, 0x0d}}));
+	psw_pipeline_read_stats(psw_pmds[0], &st0);
+	send_burst(p_in, 32, 0x0a000002, MAC_A, "02:00:00:00:00:0c");
+	assert_int_equal(drain(p_o2), 32);
+	psw_pipeline_read_stats(psw_pmds[0], &st);
+	assert_int_equal(st.cache.misses - st0.cache.misses, 0);
+	assert_int_equal(st.cache.hits - st0.cache.hits, 32);
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_proto\":17,\"tp_dst\":9}}");
 	/* A port in no network: NO_NETWORK. */
 	send_burst(p_o3, 2, 0x0a000002, MAC_A, MAC_B);
 	assert_int_equal(drops(p_o3, PSW_DROP_NO_NETWORK), 2);
