@@ -177,6 +177,51 @@ nd(struct psw_pmd *pmd, struct psw_burst *b, const struct psw_underlay *u, struc
 	return 1;
 }
 
+/* An ICMP echo request to the underlay's own IPv4 address is answered (operators ping
+ * the node's underlay address): 1 consumed, 0 not ours. */
+static int
+echo4(struct psw_pmd *pmd, struct psw_burst *b, const struct psw_underlay *u, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+	uint32_t sum;
+	uint16_t hl;
+
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*icmp))
+		return 0;
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	hl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	if (ip->dst_addr != u->ip4 || u->ip4 == 0 || ip->next_proto_id != IPPROTO_ICMP ||
+	    (ip->version_ihl >> 4) != 4 || hl < sizeof(*ip) ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hl + sizeof(*icmp))
+		return 0;
+	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + hl);
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
+		return 0;
+	if (!budget(pmd)) {
+		psw_pmd_drop(pmd, m, b->in_port, PSW_DROP_ARP_LIMIT);
+		return 1;
+	}
+	/* Turned around in place: addresses swapped, type 8 -> 0 (checksum adjusted by the
+	 * difference, RFC 1624), TTL reset (the IPv4 checksum recomputed). */
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = u->mac;
+	ip->dst_addr = ip->src_addr;
+	ip->src_addr = u->ip4;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	sum = (uint16_t)~icmp->icmp_cksum + (uint32_t)(uint16_t)~RTE_BE16(0x0800);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	icmp->icmp_cksum = (uint16_t)~sum;
+	psw_burst_answer(b, m, b->in_port);
+	return 1;
+}
+
 void
 psw_neigh_burst(struct psw_pmd *pmd, struct psw_burst *b)
 {
@@ -195,6 +240,8 @@ psw_neigh_burst(struct psw_pmd *pmd, struct psw_burst *b)
 				taken = arp(pmd, b, u, m);
 			else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6))
 				taken = nd(pmd, b, u, m);
+			else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))
+				taken = echo4(pmd, b, u, m);
 		}
 		if (!taken)
 			b->pkts[k++] = m;

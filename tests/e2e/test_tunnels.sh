@@ -36,6 +36,17 @@ ip netns exec psw-pvb-$$ ping -c 2 -i 0.2 -W 2 10.50.0.1 >/dev/null || fail "vne
 	|| fail "node 2's entries for $SAME: $(nctlj 2 fdb list)"
 ok "VXLAN podnet and VLAN vnet between two nodes; $SAME in both is two entries, both reached"
 
+# --- the underlay: podswitchd answers ARP, ND and ping for node 1's underlay addresses
+nctl 1 uplink set uplink --ip "$(underlay_ip 1)/24" --ip6 fd00:250::1/64 >/dev/null || fail "uplink with ip6"
+ip -n $UL addr add 192.168.250.99/24 dev br0
+ip -n $UL addr add fd00:250::99/64 dev br0 nodad
+ip netns exec $UL ping -c 2 -i 0.2 -W 2 "$(underlay_ip 1)" >"$T/ping" || fail "ping node 1's underlay address: $(cat "$T/ping")"
+ip netns exec $UL ping -6 -c 1 -W 2 fd00:250::1 >/dev/null 2>&1 || true   # no IPv6 echo: ND only
+MAC1=$(njget 1 .mac port show uplink | tr 'A-F' 'a-f')
+ip -n $UL -6 neigh show fd00:250::1 | grep -qi "lladdr $MAC1" || fail "ND for fd00:250::1: $(ip -n $UL -6 neigh show)"
+ip -n $UL neigh show "$(underlay_ip 1)" | grep -qi "lladdr $MAC1" || fail "ARP for $(underlay_ip 1): $(ip -n $UL neigh show)"
+ok "node 1 answers ARP, ping ($(underlay_ip 1)) and neighbor solicitations (fd00:250::1) on its uplink"
+
 # --- on the wire
 ip netns exec $UL timeout 4 tcpdump -n -e -i br0 -w "$T/ul.pcap" "udp port 4789 or vlan" \
 	>/dev/null 2>&1 &
@@ -86,7 +97,6 @@ ip netns exec psw-pa-$$ ping -c 2 -i 0.2 -W 2 10.244.0.2 >/dev/null || fail "a -
 ok "ARP suppression: node 1 answers for b (learned from node 2's answer) and sends nothing to node 2"
 
 # --- malformed VXLAN and an ARP flood at node 1's uplink, from the underlay
-MAC1=$(njget 1 .mac port show uplink)
 ip netns exec $UL "$PY" - "$MAC1" "$(underlay_ip 1)" "$(underlay_ip 2)" 2>"$T/scapy.err" <<'PY' || fail "scapy: $(cat "$T/scapy.err")"
 import sys
 from scapy.all import Ether, IP, UDP, ARP, Raw, sendp
