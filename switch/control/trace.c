@@ -25,7 +25,6 @@
 #include <rte_mbuf.h>
 
 #include "control/trace.h"
-#include "core/mbuf_meta.h"
 #include "core/trace.h"
 #include "datapath/ctx.h"
 #include "datapath/pipeline.h"
@@ -464,11 +463,8 @@ psw_rpc_trace(json_t *params, struct psw_rpc_error *err)
 		step(&r, "decap_vxlan: from peer %s, VNI %u", inet_ntop(AF_INET, &v->remote, a,
 									sizeof(a)), v->vni);
 	}
-	if (m.key.tun_id != 0) {
-		/* As if a decap stage had received it on that VNI. */
-		psw_mbuf_meta(pkt)->tun_id = m.key.tun_id;
-		b.meta = 1;
-	}
+	/* As if the decap stage had received it on that VNI. */
+	b.tun_id = m.key.tun_id;
 	tpmd->now = rte_rdtsc();
 	psw_pipeline_run(tpmd, &b);
 	psw_txq_discard_all(tpmd);

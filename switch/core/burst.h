@@ -104,7 +104,7 @@ struct psw_burst {
 	struct rte_mbuf **pkts;
 	uint16_t n;
 	uint16_t in_port;                   /* the port it was received on */
-	uint8_t meta;                       /* a stage wrote pkts' mbuf metadata */
+	uint32_t tun_id;                    /* the VNI it arrived on (decap), 0: none */
 	uint64_t gen;                       /* psw_generation, read before the tables */
 	uint64_t learn_gen;                 /* l2's learn generation (cached floods) */
 	uint64_t now_s;                     /* coarse seconds (core/clock.h) */

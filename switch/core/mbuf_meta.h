@@ -1,11 +1,13 @@
 /*
  * mbuf_meta.h: per-packet metadata in the mbuf private area (both threads). Every pool
  * podswitch creates (psw_mbuf_pool_create) reserves PSW_MBUF_PRIV_SIZE bytes between the
- * mbuf header and the headroom for this struct. A stage that learns something about a
- * packet that later stages need and the key cannot carry writes it here (a decap: the VNI
- * and the logical input port), and says so in its burst (psw_burst.meta), so that nobody
- * reads metadata that no stage of this burst wrote: mbufs are recycled with whatever their
- * last user left here.
+ * mbuf header and the headroom for this struct: what one packet carries that neither its
+ * headers nor its burst do (the port an injected packet leaves by; conntrack state
+ * later). It is a cache line of its own, so the fast path writes it only where nothing
+ * cheaper serves: the decap stage hands on the VNI and input port per burst of one peer
+ * (core/burst.h tun_id, in_port), not per packet. Whoever reads a field must know that a
+ * stage of this packet's path wrote it: mbufs are recycled with whatever their last user
+ * left here.
  */
 #ifndef PSW_CORE_MBUF_META_H
 #define PSW_CORE_MBUF_META_H

@@ -30,7 +30,6 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include "core/mbuf_meta.h"
 #include "datapath/ctx.h"
 #include "datapath/parse.h"
 #include "flow/flow_table.h"
@@ -448,15 +447,15 @@ psw_parse_burst(struct psw_pmd *pmd, struct psw_burst *b)
 				      b->hashes);
 	else
 		psw_parse_keys(b->pkts, b->n, b->in_port, b->keys, b->hashes);
-	if (unlikely(b->meta)) {
-		/* A decap stage said where the packets came from. */
-		for (uint16_t i = 0; i < b->n; i++) {
-			struct psw_flow_key *k = &b->keys[i];
+	if (unlikely(b->tun_id != 0)) {
+		/* Decapsulated: the VNI is part of the key (rules match it as tun_id). */
+		uint32_t id = b->tun_id;
 
-			k->tun_id = psw_mbuf_meta(b->pkts[i])->tun_id;
-			if (v != NULL && v->cache_masked && pmd->ctx->mask_on)
-				k->tun_id &= v->cache_mask.tun_id;
-			b->hashes[i] = psw_flow_key_hash(k);
+		if (v != NULL && v->cache_masked && pmd->ctx->mask_on)
+			id &= v->cache_mask.tun_id;
+		for (uint16_t i = 0; i < b->n; i++) {
+			b->keys[i].tun_id = id;
+			b->hashes[i] = psw_flow_key_hash(&b->keys[i]);
 		}
 	}
 	if (psw_tracing(pmd))

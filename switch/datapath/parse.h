@@ -52,7 +52,7 @@ uint8_t psw_parse_one(const struct rte_mbuf *m, uint16_t in_port, struct psw_flo
 
 /* The stage: b->keys and b->hashes for the burst; keyed on the view's cache mask while the
  * exact-match cache misses on whole keys (ctx->mask_on, flow_cache.c); tun_id from the
- * mbuf metadata when a stage before wrote it (b->meta). */
+ * burst (a decapsulated one). */
 void psw_parse_burst(struct psw_pmd *pmd, struct psw_burst *b);
 
 #endif

@@ -82,12 +82,12 @@ uplink_burst(struct psw_pmd *pmd, struct psw_burst *b)
 	psw_neigh_burst(pmd, b);
 	answers(pmd, b);
 	psw_tunnel_decap_burst(pmd, b, &g);
-	sub.meta = 1;
 	sub.n_tx = 0;
 	for (uint16_t i = 0; i < g.n; i++) {
 		sub.pkts = b->pkts + g.start[i];
 		sub.n = g.len[i];
 		sub.in_port = g.port[i];
+		sub.tun_id = g.tun_id[i];
 		psw_pipeline_run(pmd, &sub);
 		answers(pmd, &sub);
 	}
@@ -104,7 +104,7 @@ psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts
 		return;
 	}
 	b.in_port = in_port;
-	b.meta = 0;
+	b.tun_id = 0;
 	b.n_tx = 0;
 	while (n > 0) {
 		uint16_t c = n > PSW_BURST ? PSW_BURST : n;

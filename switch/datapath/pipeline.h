@@ -19,8 +19,8 @@
 void psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts,
 			uint16_t n);
 
-/* PMD: the same for a burst some stage already holds (pkts' metadata may be set,
- * b->meta). The trace runs this. */
+/* PMD: the same for a burst some stage already holds (decapsulated: b->tun_id set).
+ * The trace runs this. */
 void psw_pipeline_run(struct psw_pmd *pmd, struct psw_burst *b);
 
 /* Before psw_pipeline_pmd_init: exact-match cache entries per PMD (rounded up to a

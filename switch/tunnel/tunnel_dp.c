@@ -18,10 +18,10 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
+#include <rte_prefetch.h>
 #include <rte_vxlan.h>
 
 #include "core/key.h"
-#include "core/mbuf_meta.h"
 #include "l2/bind.h"
 #include "neigh/pkt.h"
 #include "neigh/neigh.h"
@@ -31,9 +31,19 @@
 #define VLAN_HLEN 4
 
 /* The inner frame of one packet, or a drop reason. */
+/* The last VXLAN sender seen in this burst (a burst usually comes from one peer): its
+ * (UDP port, VNI, source) and the port it maps to, so that only the first packet of a run
+ * looks the map up twice. */
+struct last_peer {
+	uint64_t key;                  /* udp port << 48 | vni << 24... 0: none */
+	uint32_t src;
+	uint16_t port;
+	uint32_t vni;
+};
+
 static inline int
 decap_one(const struct psw_tunnel_map *t, const struct psw_underlay *u, struct rte_mbuf *m,
-	  uint16_t *port)
+	  uint16_t *port, uint32_t *vni_out, struct last_peer *lp)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t len = rte_pktmbuf_data_len(m), hl, dport;
@@ -41,9 +51,9 @@ decap_one(const struct psw_tunnel_map *t, const struct psw_underlay *u, struct r
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 	const struct rte_vxlan_hdr *vx;
-	struct psw_mbuf_meta *meta;
 	rte_be16_t type;
 	uint32_t vni;
+	uint64_t key;
 	unsigned k;
 
 	if (unlikely(len < RTE_ETHER_HDR_LEN))
@@ -60,11 +70,8 @@ decap_one(const struct psw_tunnel_map *t, const struct psw_underlay *u, struct r
 			return PSW_DROP_UPLINK_OTHER;
 		memmove(p + VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
 		rte_pktmbuf_adj(m, VLAN_HLEN);
-		meta = psw_mbuf_meta(m);
-		meta->tun_id = 0;
-		meta->in_port = s->port;
-		meta->tun_remote = 0;
 		*port = s->port;
+		*vni_out = 0;
 		return 0;
 	}
 	if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || len < RTE_ETHER_HDR_LEN + sizeof(*ip))
@@ -91,18 +98,23 @@ decap_one(const struct psw_tunnel_map *t, const struct psw_underlay *u, struct r
 	if (!(vx->vx_flags & RTE_BE32(0x08000000u)))
 		return PSW_DROP_TUNNEL_MALFORMED;
 	vni = rte_be_to_cpu_32(vx->vx_vni) >> 8;
-	s = psw_tunnel_map_find(t, PSW_TMAP_VNI(rte_be_to_cpu_16(dport), vni));
-	if (s == NULL)
-		return PSW_DROP_TUNNEL_VNI;
-	ps = psw_tunnel_map_find(t, PSW_TMAP_PEER(s->net, rte_be_to_cpu_32(ip->src_addr)));
-	if (ps == NULL)
-		return PSW_DROP_TUNNEL_PEER;
-	meta = psw_mbuf_meta(m);
-	meta->tun_id = vni;
-	meta->in_port = ps->port;
-	meta->tun_remote = ip->src_addr;
+	key = (uint64_t)dport << 48 | (uint64_t)vni << 16 | 1;
+	if (likely(lp->key == key && lp->src == ip->src_addr)) {
+		*port = lp->port;
+	} else {
+		s = psw_tunnel_map_find(t, PSW_TMAP_VNI(rte_be_to_cpu_16(dport), vni));
+		if (s == NULL)
+			return PSW_DROP_TUNNEL_VNI;
+		ps = psw_tunnel_map_find(t, PSW_TMAP_PEER(s->net, rte_be_to_cpu_32(ip->src_addr)));
+		if (ps == NULL)
+			return PSW_DROP_TUNNEL_PEER;
+		lp->key = key;
+		lp->src = ip->src_addr;
+		lp->port = ps->port;
+		*port = ps->port;
+	}
+	*vni_out = vni;
 	rte_pktmbuf_adj(m, (uint16_t)(hl + sizeof(*udp) + sizeof(*vx)));
-	*port = ps->port;
 	return 0;
 }
 
@@ -142,12 +154,19 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 	const struct psw_underlay *u = __atomic_load_n(&psw_underlay, __ATOMIC_ACQUIRE);
 	struct rte_mbuf *in[PSW_BURST];
 	uint16_t ports[PSW_BURST], n = 0;
+	uint32_t vnis[PSW_BURST];
+	struct last_peer lp = {0};
+	bool one = true;
 
 	g->n = 0;
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
-		int r = t != NULL && u != NULL ? decap_one(t, u, m, &ports[n]) : PSW_DROP_UPLINK_OTHER;
+		int r;
 
+		if (i + 2 < b->n)
+			rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i + 2], void *));
+		r = t != NULL && u != NULL ? decap_one(t, u, m, &ports[n], &vnis[n], &lp)
+					   : PSW_DROP_UPLINK_OTHER;
 		if (unlikely(r != 0)) {
 			psw_pmd_drop(pmd, m, b->in_port, (enum psw_drop_reason)r);
 			continue;
@@ -155,27 +174,38 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 		if (unlikely(rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
 			     RTE_BE16(RTE_ETHER_TYPE_IPV4)) && !psw_tracing(pmd))
 			snoop(pmd, m, ports[n]);
+		one &= ports[n] == ports[0];
 		in[n++] = m;
 	}
-	/* Group by port, in order of first appearance (usually one group: one peer). */
+	if (n == 0) {
+		b->n = 0;
+		return;
+	}
+	/* Group by port, in order of first appearance; one group (one peer) needs no
+	 * reordering. */
 	b->n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t port = ports[i], start = b->n;
 		struct psw_pmd_port_stats *st = &pmd->port_stats[port];
+		uint64_t bytes = 0;
 
 		if (in[i] == NULL)
 			continue;
 		for (uint16_t j = i; j < n; j++) {
-			if (in[j] == NULL || ports[j] != port)
+			if (in[j] == NULL || (!one && ports[j] != port))
 				continue;
-			st->rx_packets++;
-			st->rx_bytes += in[j]->pkt_len;
+			bytes += in[j]->pkt_len;
 			b->pkts[b->n++] = in[j];
 			in[j] = NULL;
 		}
+		st->rx_packets += b->n - start;
+		st->rx_bytes += bytes;
 		g->start[g->n] = start;
 		g->len[g->n] = (uint16_t)(b->n - start);
+		g->tun_id[g->n] = vnis[i];
 		g->port[g->n++] = port;
+		if (one)
+			break;
 	}
 }
 
@@ -267,6 +297,11 @@ vxlan_encap(struct psw_pmd *pmd, const struct psw_port *p, const struct psw_unde
 		struct rte_mbuf *m = pkts[i];
 		uint32_t inner = m->pkt_len;
 		struct outer *h;
+
+		/* The outer header goes into the headroom line before the frame: not in the
+		 * cache yet (the driver wrote the frame after it), so ask for it ahead. */
+		if (i + 4 < n)
+			rte_prefetch0_write(rte_pktmbuf_mtod(pkts[i + 4], char *) - PSW_VXLAN_OVERHEAD);
 
 		if (unlikely(inner + PSW_VXLAN_OVERHEAD - RTE_ETHER_HDR_LEN > u->mtu)) {
 			psw_pmd_drop(pmd, m, p->id, PSW_DROP_MTU);

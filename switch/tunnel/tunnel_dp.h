@@ -18,13 +18,14 @@ struct psw_tunnel_groups {
 	uint16_t start[PSW_BURST];
 	uint16_t len[PSW_BURST];
 	uint16_t port[PSW_BURST];
+	uint32_t tun_id[PSW_BURST];    /* the VNI they came on (0: a VLAN) */
 };
 
 /* Check and strip the outer headers of every packet in b (VXLAN to this node from a peer
  * of the VNI's network; a VLAN tag of a network); drop the rest, counted by reason
  * (TUNNEL_MALFORMED, TUNNEL_VNI, TUNNEL_PEER, UPLINK_OTHER). The inner frames are left
- * in b, grouped by the port they are now received on (g), with their metadata set (the
- * VNI, the peer's port and address), and counted as received on that port. */
+ * in b, grouped by the port they are now received on (g) with the VNI of each group, and
+ * counted as received on that port. */
 void psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunnel_groups *g);
 
 /* Encapsulate pkts[0..n) queued for transport port p in place (VXLAN outer headers to
