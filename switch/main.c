@@ -439,6 +439,11 @@ main(int argc, char **argv)
 	psw_config_defaults(&psw_conf);
 	if (n_configs == 0 && access(DEFAULT_CONFIG, R_OK) == 0)
 		configs[n_configs++] = DEFAULT_CONFIG;
+	/* A node's own file, merged last where it exists (a DaemonSet mounts it from the
+	 * node: what differs per node in a cluster, README.md "Install on a cluster"). */
+	if (getenv("PODSWITCH_NODE_CONFIG") != NULL && *getenv("PODSWITCH_NODE_CONFIG") != '\0' &&
+	    access(getenv("PODSWITCH_NODE_CONFIG"), R_OK) == 0 && n_configs < PSW_CONFIG_FILES_MAX)
+		configs[n_configs++] = getenv("PODSWITCH_NODE_CONFIG");
 	if (n_configs > 0 && psw_config_load_files(&psw_conf, configs, n_configs, err,
 						   sizeof(err)) != 0) {
 		fprintf(stderr, "podswitchd: config: %s\n", err);

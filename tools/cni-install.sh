@@ -12,6 +12,8 @@
 #   CNI_BIN_DIR     /host/opt/cni/bin
 #   CNI_CONF_DIR    /host/etc/cni/net.d
 #   CNI_CONF_SRC    /etc/podswitch/10-podswitch.conflist (the ConfigMap); empty: no conflist
+#   CNI_CONF_NODE_SRC  a node's own conflist, installed instead of CNI_CONF_SRC where it
+#                   exists (its host-local range)
 #   CNI_CONF_NAME   90-podswitch.conflist: after every other primary network in name
 #                   order (runtimes take the first), so podswitch does not take the
 #                   primary network from a CNI that is there already; 00-... to take it
@@ -21,6 +23,11 @@ set -eu
 BIN=${CNI_BIN_DIR:-/host/opt/cni/bin}
 CONF=${CNI_CONF_DIR:-/host/etc/cni/net.d}
 SRC=${CNI_CONF_SRC-/etc/podswitch/10-podswitch.conflist}
+# A node's own conflist (its host-local range: its slice of the pod network) wins.
+NODE_SRC=${CNI_CONF_NODE_SRC:-}
+if [ -n "$SRC" ] && [ -n "$NODE_SRC" ] && [ -f "$NODE_SRC" ]; then
+	SRC=$NODE_SRC
+fi
 NAME=${CNI_CONF_NAME:-90-podswitch.conflist}
 PLUGIN_DIR=${PLUGIN_DIR:-/usr/libexec/cni}
 IPAM_DIR=${IPAM_DIR:-/usr/lib/cni}
