@@ -227,8 +227,28 @@ static json_t *external_ids(struct cmd *c, const struct psw_attachment *a)
 	return ids;
 }
 
+/* The pod side of a tap as this plugin sets it up, for podswitchd to find it again or
+ * rebuild it after a restart (backends/README.md, tap). */
+static void tap_pod_options(struct cmd *c, const struct psw_ipam_result *ipam, json_t *opts)
+{
+	json_t *ips = json_array();
+
+	json_object_set_new(opts, "netns", json_string(c->env.netns));
+	json_object_set_new(opts, "pod_ifname", json_string(c->env.ifname));
+	for (unsigned i = 0; i < ipam->n_ips; i++) {
+		json_t *ip = json_pack("{s:s}", "address", ipam->ips[i].address);
+
+		if (ipam->ips[i].gateway[0])
+			json_object_set_new(ip, "gateway", json_string(ipam->ips[i].gateway));
+		json_array_append_new(ips, ip);
+	}
+	json_object_set_new(opts, "ips", ips);
+	if (json_array_size(ipam->routes) > 0)
+		json_object_set_new(opts, "routes", json_deep_copy(ipam->routes));
+}
+
 static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
-			       const char *tap_name)
+			       const char *tap_name, const struct psw_ipam_result *ipam)
 {
 	json_t *p = json_object(), *opts = json_object();
 
@@ -237,6 +257,7 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 	switch (a->iface) {
 	case PSW_IFACE_TAP:
 		json_object_set_new(opts, "ifname", json_string(tap_name));
+		tap_pod_options(c, ipam, opts);
 		/* The tap's MAC is the pod's: podswitchd sets it before we move it. */
 		if (a->mac[0])
 			json_object_set_new(p, "mac", json_string(a->mac));
@@ -271,6 +292,24 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 		json_object_set_new(p, "network", json_string(c->nc.network));
 	json_object_set_new(p, "external_ids", external_ids(c, a));
 	return p;
+}
+
+/* A tombstone, "<control socket>.deleted/<port>.json", names an attachment whose DEL
+ * podswitchd may not have seen (switch/control/tombstones.c reads them at its start).
+ * write: record it, else remove it. */
+static int tombstone(const struct cmd *c, const struct psw_attachment *a, bool write,
+		     struct psw_cni_error *err)
+{
+	char path[PSW_CNI_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s.deleted/%s.json", c->nc.control_socket, a->port_name);
+	if (!write) {
+		unlink_quiet(path);
+		return 0;
+	}
+	return psw_json_write_file(path, json_pack("{s:s,s:s,s:s,s:s}", "containerId",
+						   c->env.container_id, "ifname", c->env.ifname,
+						   "network", c->nc.name, "port", a->port_name), err);
 }
 
 /* Fills the names and paths of the attachment (no side effects). */
@@ -355,7 +394,7 @@ static int cmd_add(struct cmd *c)
 		if (a.socket_path[0])
 			unlink(a.socket_path);
 	}
-	r = call(c, cl, "port.add", port_add_params(c, &a, tap), &code);
+	r = call(c, cl, "port.add", port_add_params(c, &a, tap, &ipam), &code);
 	if (!r) {
 		if (code == PSW_RPC_EXISTS)
 			psw_cni_err_details(&c->err,
@@ -364,6 +403,9 @@ static int cmd_add(struct cmd *c)
 		goto undo;
 	}
 	port_done = true;
+	/* This attachment is alive again: an earlier DEL of the same names must not take
+	 * the new port at podswitchd's next start. */
+	tombstone(c, &a, false, NULL);
 	if (a.iface == PSW_IFACE_TAP) {
 		struct psw_link_conf lc = {
 			.host_name = tap, .netns = c->env.netns, .ifname = c->env.ifname,
@@ -427,19 +469,32 @@ static bool under_socket_dir(const struct cmd *c, const char *dir)
 
 static int cmd_del(struct cmd *c)
 {
-	struct psw_cni_error port_err = {0};
+	struct psw_cni_error port_err = {0}, tomb_err = {0};
 	struct psw_attachment a;
 	struct psw_client *cl;
-	bool port_failed = false;
+	bool port_failed = false, tomb_failed;
 
 	/* DEL must succeed when things are already gone; keep going after each failure
 	 * and report the first real one at the end. */
 	if (attachment_init(c, &a))
 		return -1;
+	/* Written before podswitchd is asked (a podswitchd starting right now reads it),
+	 * removed once it has removed the port. */
+	tomb_failed = tombstone(c, &a, true, &tomb_err) != 0;
 	cl = connect_switch(c, PSW_CNI_E_TRY_AGAIN);
 	if (!cl) {
-		/* podswitchd is down: its ports (and taps) went with it. */
-		warn("%s; releasing IPAM and files anyway", c->err.msg);
+		/* podswitchd is down: the tombstone keeps it from restoring the port at its
+		 * next start. Without one, the DEL cannot win: fail, the runtime retries. */
+		if (tomb_failed) {
+			c->err = tomb_err;
+			return psw_cni_err_details(&c->err, "podswitchd is down and the deletion "
+						   "could not be recorded");
+		}
+		warn("%s; deletion recorded, releasing IPAM and files", c->err.msg);
+		/* A pod's tap outlives podswitchd (persistent): delete it in the pod. */
+		if (a.iface == PSW_IFACE_TAP && c->env.netns && c->env.netns[0] &&
+		    psw_netns_del_link(c->env.netns, c->env.ifname, &tomb_err))
+			warn("%s", tomb_err.msg);
 	} else {
 		/* The directory ADD used, in case this DEL's CNI_ARGS name the pod
 		 * differently (or not at all). */
@@ -453,6 +508,8 @@ static int cmd_del(struct cmd *c)
 		if (port_del(c, cl, a.port_name)) {
 			port_failed = true;
 			port_err = c->err;
+		} else {
+			tombstone(c, &a, false, NULL);
 		}
 		psw_client_close(cl);
 	}
