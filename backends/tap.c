@@ -363,6 +363,7 @@ tap_describe(const char *name, json_t *options, json_t *out)
 
 const struct psw_backend psw_backend_tap = {
 	.type = "tap",
+	.keep_mac = true,
 	.prepare = tap_prepare,
 	.enter = tap_enter,
 	.leave = tap_leave,

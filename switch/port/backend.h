@@ -20,6 +20,9 @@
 
 struct psw_backend {
 	const char *type; /* "vhost-user", "memif", "tap" */
+	/* The port's MAC is the pod's own (a tap): port.add without "mac" saves the MAC the
+	 * port got, so a restored port has it again (not for devices that cannot set one). */
+	bool keep_mac;
 
 	/* Check `options` strictly (unknown keys and bad values are errors that name the
 	 * key) and write the devargs that create the device for port `name` into

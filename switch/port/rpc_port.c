@@ -314,9 +314,9 @@ psw_rpc_port_add(json_t *params, struct psw_rpc_error *err)
 	}
 	spec = json_deep_copy(params);
 	json_object_del(spec, "output");
-	/* A pod port keeps its MAC across a restart (a tap is the pod's own interface, and
-	 * a new random MAC would stale every neighbour's cache): save the one it got. */
-	if (be != NULL && json_object_get(spec, "mac") == NULL) {
+	/* A tap keeps its MAC across a restart (it is the pod's own interface, and a new
+	 * random MAC would stale every neighbour's cache): save the one it got. */
+	if (be != NULL && be->keep_mac && json_object_get(spec, "mac") == NULL) {
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
 		rte_ether_format_addr(mac, sizeof(mac), &psw_ports[id].mac);
