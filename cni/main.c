@@ -294,24 +294,6 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 	return p;
 }
 
-/* A tombstone, "<control socket>.deleted/<port>.json", names an attachment whose DEL
- * podswitchd may not have seen (switch/control/tombstones.c reads them at its start).
- * write: record it, else remove it. */
-static int tombstone(const struct cmd *c, const struct psw_attachment *a, bool write,
-		     struct psw_cni_error *err)
-{
-	char path[PSW_CNI_PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s.deleted/%s.json", c->nc.control_socket, a->port_name);
-	if (!write) {
-		unlink_quiet(path);
-		return 0;
-	}
-	return psw_json_write_file(path, json_pack("{s:s,s:s,s:s,s:s}", "containerId",
-						   c->env.container_id, "ifname", c->env.ifname,
-						   "network", c->nc.name, "port", a->port_name), err);
-}
-
 /* Fills the names and paths of the attachment (no side effects). */
 static int attachment_init(struct cmd *c, struct psw_attachment *a)
 {
@@ -405,7 +387,7 @@ static int cmd_add(struct cmd *c)
 	port_done = true;
 	/* This attachment is alive again: an earlier DEL of the same names must not take
 	 * the new port at podswitchd's next start. */
-	tombstone(c, &a, false, NULL);
+	psw_tombstone(&c->nc, &c->env, a.port_name, false, NULL);
 	if (a.iface == PSW_IFACE_TAP) {
 		struct psw_link_conf lc = {
 			.host_name = tap, .netns = c->env.netns, .ifname = c->env.ifname,
@@ -472,29 +454,24 @@ static int cmd_del(struct cmd *c)
 	struct psw_cni_error port_err = {0}, tomb_err = {0};
 	struct psw_attachment a;
 	struct psw_client *cl;
-	bool port_failed = false, tomb_failed;
+	bool port_failed = false, tomb_failed, unknown = true;
 
 	/* DEL must succeed when things are already gone; keep going after each failure
 	 * and report the first real one at the end. */
 	if (attachment_init(c, &a))
 		return -1;
-	/* Written before podswitchd is asked (a podswitchd starting right now reads it),
-	 * removed once it has removed the port. */
-	tomb_failed = tombstone(c, &a, true, &tomb_err) != 0;
+	/* Before podswitchd is asked (one starting now reads it); removed once it acted. */
+	tomb_failed = psw_tombstone(&c->nc, &c->env, a.port_name, true, &tomb_err) != 0;
 	cl = connect_switch(c, PSW_CNI_E_TRY_AGAIN);
 	if (!cl) {
-		/* podswitchd is down: the tombstone keeps it from restoring the port at its
-		 * next start. Without one, the DEL cannot win: fail, the runtime retries. */
+		/* Down: the tombstone keeps the port from coming back at its next start.
+		 * Without one the DEL cannot win: fail, the runtime retries. */
 		if (tomb_failed) {
 			c->err = tomb_err;
 			return psw_cni_err_details(&c->err, "podswitchd is down and the deletion "
 						   "could not be recorded");
 		}
 		warn("%s; deletion recorded, releasing IPAM and files", c->err.msg);
-		/* A pod's tap outlives podswitchd (persistent): delete it in the pod. */
-		if (a.iface == PSW_IFACE_TAP && c->env.netns && c->env.netns[0] &&
-		    psw_netns_del_link(c->env.netns, c->env.ifname, &tomb_err))
-			warn("%s", tomb_err.msg);
 	} else {
 		/* The directory ADD used, in case this DEL's CNI_ARGS name the pod
 		 * differently (or not at all). */
@@ -504,14 +481,26 @@ static int cmd_del(struct cmd *c)
 
 		if (dir && under_socket_dir(c, dir))
 			snprintf(a.pod_dir, sizeof(a.pod_dir), "%s", dir);
+		unknown = !port;
 		json_decref(port);
 		if (port_del(c, cl, a.port_name)) {
 			port_failed = true;
 			port_err = c->err;
 		} else {
-			tombstone(c, &a, false, NULL);
+			psw_tombstone(&c->nc, &c->env, a.port_name, false, NULL);
 		}
 		psw_client_close(cl);
+	}
+	/* A pod's tap outlives podswitchd: with no port to delete it, delete it in the pod
+	 * and on the host (a podswitchd killed before it saved the port, a failed ADD). */
+	if (unknown && a.iface == PSW_IFACE_TAP) {
+		char tap[PSW_CNI_IFNAME_MAX];
+
+		psw_cni_tap_name(c->env.container_id, c->env.ifname, tap);
+		if ((c->env.netns && c->env.netns[0] &&
+		     psw_netns_del_link(c->env.netns, c->env.ifname, &tomb_err)) ||
+		    psw_netns_del_link("/proc/self/ns/net", tap, &tomb_err))
+			warn("%s", tomb_err.msg);
 	}
 	if (psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &c->err))
 		return -1;
