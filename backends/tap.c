@@ -299,11 +299,14 @@ static void
 tap_removed(const char *name, json_t *options)
 {
 	struct tap_port *tp = tap_port_find(name);
+	/* A re-attach that failed made nothing: the pod's interface is not ours to undo. */
+	bool attach_failed = tp != NULL && tp->how == TAP_ATTACHED && tp->dpdk_port < 0;
 	struct tap_conf c;
 
 	if (tp != NULL)
 		memset(tp, 0, sizeof(*tp));
-	if (tap_parse(name, options, &c, NULL) < 0 || c.pod.netns == NULL || keep_pods)
+	if (tap_parse(name, options, &c, NULL) < 0 || c.pod.netns == NULL || keep_pods ||
+	    attach_failed)
 		return;
 	/* Persistent: the kernel keeps it after its fds close. It is in the pod, or still
 	 * (or again, after a failed ADD) in our namespace under its host name. */
