@@ -303,7 +303,8 @@ restore_and_apply_config(void)
 	bool first_start = access(psw_state_path(), F_OK) != 0;
 	char err[PSW_RPC_MSG_MAX];
 
-	if (psw_state_sections_register(psw_conf.control_socket) != 0 || psw_state_restore(err, sizeof(err)) != 0) {
+	if (psw_state_sections_register(psw_conf.control_socket) != 0 ||
+	    psw_state_restore(err, sizeof(err)) != 0) {
 		fprintf(stderr, "podswitchd: state: %s\n", err);
 		return -1;
 	}

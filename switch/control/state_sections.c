@@ -129,14 +129,14 @@ int
 psw_state_sections_register(const char *control_socket)
 {
 	char dir[4096];
-	int rc;
+	int t;
 
-	if (control_socket != NULL) {
-		if ((rc = psw_tombstones_dir(control_socket, dir, sizeof(dir))) != 0 ||
-		    (rc = psw_tombstones_load(dir)) != 0)
-			fprintf(stderr, "podswitchd: state: deleted attachments in %s: %s\n",
-				dir, strerror(-rc));
-	}
+	/* Not fatal: without them, ports of pods deleted meanwhile come back (as before). */
+	if (control_socket != NULL &&
+	    ((t = psw_tombstones_dir(control_socket, dir, sizeof(dir))) != 0 ||
+	     (t = psw_tombstones_load(dir)) != 0))
+		fprintf(stderr, "podswitchd: state: pods deleted while podswitchd was down (%s.deleted): %s\n",
+			control_socket, strerror(-t));
 	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		int rc = psw_state_register(&sections[i]);
 
