@@ -227,6 +227,13 @@ json_t *psw_devinfo_build(const struct psw_attachment *a);
 /* Write a JSON value to path atomically (tmp + rename), mode 0644. */
 int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err);
 
+/* tombstone.c: "<control socket>.deleted/<port>.json" names an attachment whose DEL
+ * podswitchd may not have seen (switch/control/tombstones.c reads them at its start).
+ * write: record it (DEL, before asking podswitchd), else remove it (once podswitchd
+ * removed the port, or ADD made it again). */
+int psw_tombstone(const struct psw_netconf *nc, const struct psw_cni_env *env,
+		  const char *port, bool write, struct psw_cni_error *err);
+
 /* netns.c: kernel interface set-up through libnl-route-3. */
 struct psw_link_conf {
 	const char *host_name;     /* the tap's name in the host netns */

@@ -227,8 +227,28 @@ static json_t *external_ids(struct cmd *c, const struct psw_attachment *a)
 	return ids;
 }
 
+/* The pod side of a tap as this plugin sets it up, for podswitchd to find it again or
+ * rebuild it after a restart (backends/README.md, tap). */
+static void tap_pod_options(struct cmd *c, const struct psw_ipam_result *ipam, json_t *opts)
+{
+	json_t *ips = json_array();
+
+	json_object_set_new(opts, "netns", json_string(c->env.netns));
+	json_object_set_new(opts, "pod_ifname", json_string(c->env.ifname));
+	for (unsigned i = 0; i < ipam->n_ips; i++) {
+		json_t *ip = json_pack("{s:s}", "address", ipam->ips[i].address);
+
+		if (ipam->ips[i].gateway[0])
+			json_object_set_new(ip, "gateway", json_string(ipam->ips[i].gateway));
+		json_array_append_new(ips, ip);
+	}
+	json_object_set_new(opts, "ips", ips);
+	if (json_array_size(ipam->routes) > 0)
+		json_object_set_new(opts, "routes", json_deep_copy(ipam->routes));
+}
+
 static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
-			       const char *tap_name)
+			       const char *tap_name, const struct psw_ipam_result *ipam)
 {
 	json_t *p = json_object(), *opts = json_object();
 
@@ -237,6 +257,7 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 	switch (a->iface) {
 	case PSW_IFACE_TAP:
 		json_object_set_new(opts, "ifname", json_string(tap_name));
+		tap_pod_options(c, ipam, opts);
 		/* The tap's MAC is the pod's: podswitchd sets it before we move it. */
 		if (a->mac[0])
 			json_object_set_new(p, "mac", json_string(a->mac));
@@ -355,7 +376,7 @@ static int cmd_add(struct cmd *c)
 		if (a.socket_path[0])
 			unlink(a.socket_path);
 	}
-	r = call(c, cl, "port.add", port_add_params(c, &a, tap), &code);
+	r = call(c, cl, "port.add", port_add_params(c, &a, tap, &ipam), &code);
 	if (!r) {
 		if (code == PSW_RPC_EXISTS)
 			psw_cni_err_details(&c->err,
@@ -364,6 +385,9 @@ static int cmd_add(struct cmd *c)
 		goto undo;
 	}
 	port_done = true;
+	/* This attachment is alive again: an earlier DEL of the same names must not take
+	 * the new port at podswitchd's next start. */
+	psw_tombstone(&c->nc, &c->env, a.port_name, false, NULL);
 	if (a.iface == PSW_IFACE_TAP) {
 		struct psw_link_conf lc = {
 			.host_name = tap, .netns = c->env.netns, .ifname = c->env.ifname,
@@ -427,19 +451,27 @@ static bool under_socket_dir(const struct cmd *c, const char *dir)
 
 static int cmd_del(struct cmd *c)
 {
-	struct psw_cni_error port_err = {0};
+	struct psw_cni_error port_err = {0}, tomb_err = {0};
 	struct psw_attachment a;
 	struct psw_client *cl;
-	bool port_failed = false;
+	bool port_failed = false, tomb_failed, unknown = true;
 
 	/* DEL must succeed when things are already gone; keep going after each failure
 	 * and report the first real one at the end. */
 	if (attachment_init(c, &a))
 		return -1;
+	/* Before podswitchd is asked (one starting now reads it); removed once it acted. */
+	tomb_failed = psw_tombstone(&c->nc, &c->env, a.port_name, true, &tomb_err) != 0;
 	cl = connect_switch(c, PSW_CNI_E_TRY_AGAIN);
 	if (!cl) {
-		/* podswitchd is down: its ports (and taps) went with it. */
-		warn("%s; releasing IPAM and files anyway", c->err.msg);
+		/* Down: the tombstone keeps the port from coming back at its next start.
+		 * Without one the DEL cannot win: fail, the runtime retries. */
+		if (tomb_failed) {
+			c->err = tomb_err;
+			return psw_cni_err_details(&c->err, "podswitchd is down and the deletion "
+						   "could not be recorded");
+		}
+		warn("%s; deletion recorded, releasing IPAM and files", c->err.msg);
 	} else {
 		/* The directory ADD used, in case this DEL's CNI_ARGS name the pod
 		 * differently (or not at all). */
@@ -449,12 +481,26 @@ static int cmd_del(struct cmd *c)
 
 		if (dir && under_socket_dir(c, dir))
 			snprintf(a.pod_dir, sizeof(a.pod_dir), "%s", dir);
+		unknown = !port;
 		json_decref(port);
 		if (port_del(c, cl, a.port_name)) {
 			port_failed = true;
 			port_err = c->err;
+		} else {
+			psw_tombstone(&c->nc, &c->env, a.port_name, false, NULL);
 		}
 		psw_client_close(cl);
+	}
+	/* A pod's tap outlives podswitchd: with no port to delete it, delete it in the pod
+	 * and on the host (a podswitchd killed before it saved the port, a failed ADD). */
+	if (unknown && a.iface == PSW_IFACE_TAP) {
+		char tap[PSW_CNI_IFNAME_MAX];
+
+		psw_cni_tap_name(c->env.container_id, c->env.ifname, tap);
+		if ((c->env.netns && c->env.netns[0] &&
+		     psw_netns_del_link(c->env.netns, c->env.ifname, &tomb_err)) ||
+		    psw_netns_del_link("/proc/self/ns/net", tap, &tomb_err))
+			warn("%s", tomb_err.msg);
 	}
 	if (psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &c->err))
 		return -1;

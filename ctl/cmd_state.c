@@ -58,6 +58,14 @@ state_show(struct psw_client *c, int argc, char **argv, bool json)
 		       json_integer_value(json_object_get(v, "index")),
 		       json_string_value(json_object_get(v, "error")));
 	}
+	json_array_foreach(json_object_get(r, "restore_skipped"), i, v) {
+		if (i == 0)
+			printf("left out at start:\n");
+		printf("  %s[%" JSON_INTEGER_FORMAT "]: %s\n",
+		       json_string_value(json_object_get(v, "section")),
+		       json_integer_value(json_object_get(v, "index")),
+		       json_string_value(json_object_get(v, "reason")));
+	}
 	json_decref(r);
 	return 0;
 }

@@ -309,7 +309,8 @@ restore_and_apply_config(void)
 	bool first_start = access(psw_state_path(), F_OK) != 0;
 	char err[PSW_RPC_MSG_MAX];
 
-	if (psw_state_sections_register() != 0 || psw_state_restore(err, sizeof(err)) != 0) {
+	if (psw_state_sections_register(psw_conf.control_socket) != 0 ||
+	    psw_state_restore(err, sizeof(err)) != 0) {
 		fprintf(stderr, "podswitchd: state: %s\n", err);
 		return -1;
 	}
@@ -370,11 +371,13 @@ start_info(void)
 			 "pmd_cpus", cpus);
 }
 
-/* Ports go through port.del's path so back ends remove their sockets; the state file
- * is not touched: it still describes the switch to restore. */
+/* Ports go through port.del's path so back ends remove their sockets (a pod's tap stays
+ * in its pod: psw_backends_stopping); the state file is not touched: it still describes
+ * the switch to restore. */
 static void
 remove_all_ports(void)
 {
+	psw_backends_stopping();
 	psw_change_set_hook(NULL);
 	for (unsigned i = 0; i < PSW_MAX_PORTS; i++) {
 		struct psw_rpc_error err;

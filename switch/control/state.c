@@ -39,7 +39,8 @@ static int lock_fd = -1;
 
 static bool restore_done;   /* saving allowed */
 static bool restoring;      /* handlers call psw_state_changed(): ignore */
-static json_t *restore_errors; /* array of {"entry", "error"} */
+static json_t *restore_errors; /* array of {"section", "index", "entry", "error"} */
+static json_t *restore_skipped; /* array of {"section", "index", "entry", "reason"} */
 static char save_error[sizeof(file_path) + 128];
 static unsigned long saves;
 
@@ -128,6 +129,8 @@ psw_state_open(const char *state_dir, char *err, size_t errlen)
 	restore_done = false;
 	json_decref(restore_errors);
 	restore_errors = json_array();
+	json_decref(restore_skipped);
+	restore_skipped = json_array();
 	save_error[0] = '\0';
 	return 0;
 }
@@ -141,6 +144,8 @@ psw_state_close(void)
 	restore_done = false;
 	json_decref(restore_errors);
 	restore_errors = NULL;
+	json_decref(restore_skipped);
+	restore_skipped = NULL;
 }
 
 const char *
@@ -334,13 +339,52 @@ keep_failed_copy(void)
 	free(text);
 }
 
+static void
+sections_restored(void)
+{
+	for (unsigned s = 0; s < n_sections; s++)
+		if (sections[s]->restored != NULL)
+			sections[s]->restored();
+}
+
+/* Replay one entry of section s; 1 applied, 0 skipped on purpose, -1 refused. */
+static int
+restore_entry(unsigned s, size_t i, json_t *e)
+{
+	struct psw_rpc_error rerr = { 0 };
+	json_t *params, *res;
+	char why[PSW_RPC_MSG_MAX];
+
+	if (sections[s]->skip != NULL && sections[s]->skip(e, why, sizeof(why))) {
+		fprintf(stderr, "podswitchd: state: %s[%zu] not restored: %s\n", sections[s]->key,
+			i, why);
+		json_array_append_new(restore_skipped,
+				      json_pack("{s:s,s:i,s:O,s:s}", "section", sections[s]->key,
+						"index", (int)i, "entry", e, "reason", why));
+		return 0;
+	}
+	params = json_deep_copy(e);
+	res = sections[s]->restore_one(params, &rerr);
+	json_decref(params);
+	if (res != NULL) {
+		json_decref(res);
+		return 1;
+	}
+	fprintf(stderr, "podswitchd: state: %s[%zu] not restored: %s\n", sections[s]->key, i,
+		rerr.message);
+	json_array_append_new(restore_errors,
+			      json_pack("{s:s,s:i,s:O,s:s}", "section", sections[s]->key,
+					"index", (int)i, "entry", e, "error", rerr.message));
+	return -1;
+}
+
 int
 psw_state_restore(char *err, size_t errlen)
 {
 	json_error_t jerr;
 	struct stat st;
 	json_t *doc;
-	unsigned applied = 0, failed = 0;
+	unsigned applied = 0, failed = 0, skipped = 0;
 
 	if (lock_fd < 0)
 		return fail(err, errlen, "state: psw_state_open() was not called");
@@ -348,6 +392,7 @@ psw_state_restore(char *err, size_t errlen)
 	if (stat(file_path, &st) < 0) {
 		if (errno != ENOENT)
 			return fail(err, errlen, "state file %s: %s", file_path, strerror(errno));
+		sections_restored();
 		restore_done = true; /* first start */
 		return 0;
 	}
@@ -374,34 +419,24 @@ psw_state_restore(char *err, size_t errlen)
 		size_t i;
 
 		json_array_foreach(a, i, e) {
-			struct psw_rpc_error rerr = { 0 };
-			json_t *params = json_deep_copy(e), *res;
+			int r = restore_entry(s, i, e);
 
-			res = sections[s]->restore_one(params, &rerr);
-			json_decref(params);
-			if (res != NULL) {
-				json_decref(res);
-				applied++;
-				continue;
-			}
-			failed++;
-			fprintf(stderr, "podswitchd: state: %s[%zu] not restored: %s\n",
-				sections[s]->key, i, rerr.message);
-			json_array_append_new(restore_errors,
-					      json_pack("{s:s,s:i,s:O,s:s}", "section",
-							sections[s]->key, "index", (int)i,
-							"entry", e, "error", rerr.message));
+			applied += r > 0;
+			skipped += r == 0;
+			failed += r < 0;
 		}
 	}
 	restoring = false;
 	json_decref(doc);
+	sections_restored();
 	restore_done = true;
-	fprintf(stderr, "podswitchd: state: restored %u entries from %s%s\n", applied,
-		file_path, failed ? " (some failed, see above)" : "");
-	if (failed > 0) {
+	fprintf(stderr, "podswitchd: state: restored %u entries from %s%s%s\n", applied,
+		file_path, skipped ? " (some skipped, see above)" : "",
+		failed ? " (some failed, see above)" : "");
+	if (failed > 0)
 		keep_failed_copy();
+	if (failed > 0 || skipped > 0)
 		psw_state_changed(); /* the file now says what the switch really has */
-	}
 	return 0;
 }
 
@@ -414,11 +449,13 @@ psw_state_info(void)
 
 	if (file_path[0] != '\0' && stat(file_path, &st) == 0)
 		saved = json_load_file(file_path, 0, &jerr);
-	o = json_pack("{s:s,s:o,s:b,s:I,s:o}", "path", file_path,
+	o = json_pack("{s:s,s:o,s:b,s:I,s:o,s:o}", "path", file_path,
 		      "state", saved ? saved : json_null(), "saving", restore_done && !restoring,
 		      "saves", (json_int_t)saves,
 		      "restore_errors", restore_errors ? json_deep_copy(restore_errors)
-						       : json_array());
+						       : json_array(),
+		      "restore_skipped", restore_skipped ? json_deep_copy(restore_skipped)
+							 : json_array());
 	if (o != NULL)
 		json_object_set_new(o, "save_error",
 				    save_error[0] ? json_string(save_error) : json_null());

@@ -12,6 +12,7 @@
 #ifndef PSW_STATE_H
 #define PSW_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -24,6 +25,12 @@ struct psw_state_section {
 	const char *key;             /* top-level key in state.json */
 	json_t *(*dump)(void);       /* new reference: array of params, in replay order */
 	psw_rpc_handler restore_one; /* applies one entry; NULL + err on failure */
+	/* Optional: an entry not to restore because what it served was deleted while
+	 * podswitchd was down (a pod's port after a CNI DEL): true, and why. Skipped entries
+	 * are not errors: they are logged, listed by state.show and dropped from the file. */
+	bool (*skip)(json_t *entry, char *why, size_t len);
+	/* Optional: after every section was replayed (also on a first start). */
+	void (*restored)(void);
 };
 
 /* Order of registration = restore order (ports before the outputs and rules naming
@@ -40,7 +47,8 @@ void psw_state_close(void);
  * is an error: the start must stop, and the file is left untouched (saving stays off).
  * An entry its handler refuses (a pod's namespace that vanished while podswitchd was
  * down...) is logged and skipped; the file as it was is kept as state.json.failed and
- * the reasons are in state.show. Until restore has run, saving is off, so an early
+ * the reasons are in state.show. An entry a section skips on purpose is logged, listed in
+ * state.show ("restore_skipped") and dropped from the file. Until restore has run, saving is off, so an early
  * change can never overwrite a state file that was not read yet. */
 int psw_state_restore(char *err, size_t errlen);
 

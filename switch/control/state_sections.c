@@ -3,18 +3,25 @@
  * (control thread, at start and after every change): networks, then ports (which join
  * their networks), then the ports' static outputs (a port may name one created after it),
  * static MAC entries, then the rules (which name ports). Each section is a list of the RPC params that
- * recreate it, replayed through the same handlers (state.c).
+ * recreate it, replayed through the same handlers (state.c). A pod's port whose
+ * attachment the CNI plugin deleted while podswitchd was down is not replayed
+ * (tombstones.c); the others are replayed with the back ends told so
+ * (psw_backend_set_restoring: a tap re-attaches to its pod's interface).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "control/state.h"
 #include "control/state_sections.h"
+#include "control/tombstones.h"
 #include "flow/flow_json.h"
 #include "flow/flow_table.h"
 #include "flow/rpc_flow.h"
 #include "l2/l2.h"
 #include "l2/rpc_network.h"
 #include "neigh/rpc_neigh.h"
+#include "port/backend.h"
 #include "port/port.h"
 #include "port/rpc_port.h"
 
@@ -90,19 +97,49 @@ fdb_static_dump(void)
 	return a;
 }
 
+static json_t *
+port_restore(json_t *params, struct psw_rpc_error *err)
+{
+	json_t *r;
+
+	psw_backend_set_restoring(true);
+	r = psw_rpc_port_add(params, err);
+	psw_backend_set_restoring(false);
+	return r;
+}
+
+/* A pod deleted while we were down: its port stays gone, and what it left goes too. */
+static bool
+port_skip(json_t *entry, char *why, size_t len)
+{
+	if (!psw_tombstones_match(entry, why, len))
+		return false;
+	psw_rpc_port_forget(entry);
+	return true;
+}
+
 static const struct psw_state_section sections[] = {
-	{"networks", networks_dump, psw_rpc_network_add},
-	{"ports", psw_rpc_port_dump, psw_rpc_port_add},
-	{"uplink", psw_rpc_uplink_dump, psw_rpc_uplink_set},
-	{"neighbors", psw_rpc_neigh_static_dump, psw_rpc_neigh_add},
-	{"port_outputs", psw_rpc_port_outputs_dump, psw_rpc_port_set},
-	{"fdb_static", fdb_static_dump, psw_rpc_fdb_add},
-	{"flows", flows_dump, psw_rpc_flow_add},
+	{"networks", networks_dump, psw_rpc_network_add, NULL, NULL},
+	{"ports", psw_rpc_port_dump, port_restore, port_skip, psw_tombstones_done},
+	{"uplink", psw_rpc_uplink_dump, psw_rpc_uplink_set, NULL, NULL},
+	{"neighbors", psw_rpc_neigh_static_dump, psw_rpc_neigh_add, NULL, NULL},
+	{"port_outputs", psw_rpc_port_outputs_dump, psw_rpc_port_set, NULL, NULL},
+	{"fdb_static", fdb_static_dump, psw_rpc_fdb_add, NULL, NULL},
+	{"flows", flows_dump, psw_rpc_flow_add, NULL, NULL},
 };
 
 int
-psw_state_sections_register(void)
+psw_state_sections_register(const char *control_socket)
 {
+	char dir[4096];
+	int t;
+
+	/* Not fatal: without them, ports of pods deleted meanwhile come back (as before). */
+	if (control_socket != NULL &&
+	    ((t = psw_tombstones_dir(control_socket, dir, sizeof(dir))) != 0 ||
+	     (t = psw_tombstones_load(dir)) != 0))
+		fprintf(stderr, "podswitchd: state: pods deleted while podswitchd was down (%s.deleted): %s\n",
+			control_socket, strerror(-t));
 	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		int rc = psw_state_register(&sections[i]);
 

@@ -113,7 +113,11 @@ psw_actions_flood(struct psw_pmd *pmd, struct rte_mbuf *m, uint16_t in_port, uin
 	const struct psw_l2_members *mem = __atomic_load_n(&psw_l2_members[net], __ATOMIC_ACQUIRE);
 	int last = -1, lim;
 
+	/* Only a request from this node's own ports: one that came over a transport was
+	 * flooded by a node that could not answer it; answering here too would send the
+	 * target's MAC back from this node, and the asker's node would learn it here. */
 	if (unlikely(psw_l2_net_binds[net] != 0) &&
+	    psw_ports[in_port].tunnel == PSW_TUNNEL_NONE &&
 	    rte_is_multicast_ether_addr(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr) &&
 	    answer_neigh(pmd, m, in_port, net))
 		return;

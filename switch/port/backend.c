@@ -23,6 +23,19 @@
 static const struct psw_backend *backends[MAX_BACKENDS];
 static unsigned n_backends;
 static int event_fd = -1;
+static bool restoring;
+
+void
+psw_backend_set_restoring(bool on)
+{
+	restoring = on;
+}
+
+bool
+psw_backend_restoring(void)
+{
+	return restoring;
+}
 
 int
 psw_backend_register(const struct psw_backend *be)

@@ -21,6 +21,9 @@
 
 struct psw_backend {
 	const char *type; /* "vhost-user", "memif", "tap" */
+	/* The port's MAC is the pod's own (a tap): port.add without "mac" saves the MAC the
+	 * port got, so a restored port has it again (not for devices that cannot set one). */
+	bool keep_mac;
 
 	/* Check `options` strictly (unknown keys and bad values are errors that name the
 	 * key) and write the devargs that create the device for port `name` into
@@ -34,6 +37,15 @@ struct psw_backend {
 	 * and conf (its mac, mtu); prepare and probe are then not called. 0 or -1 + err. */
 	int (*create)(const char *name, json_t *options, const struct psw_port_conf *conf,
 		      const struct psw_port_io **io, struct psw_rpc_error *err);
+
+	/* Optional: the device must be probed, configured and started inside another
+	 * network namespace (a tap re-attached to its pod's interface after a restart:
+	 * net_tap opens its fds and sockets in the calling thread's namespace and finds the
+	 * interface there by name). Called after prepare: 1 when the calling thread was
+	 * switched (*saved to give to leave() once the port is started), 0 when nothing is
+	 * needed, -1 + err. setns() changes only the calling thread. */
+	int (*enter)(const char *name, json_t *options, int *saved, struct psw_rpc_error *err);
+	void (*leave)(int saved);
 
 	/* Optional: after the device is probed and started (chown/chmod sockets...). */
 	int (*started)(const char *name, uint16_t dpdk_port, json_t *options,
@@ -64,6 +76,12 @@ int psw_backend_register(const struct psw_backend *be);
 
 /* The back end for `type`, or NULL. */
 const struct psw_backend *psw_backend_find(const char *type);
+
+/* The state file's replay of port.add (control/state_sections.c) sets this around each
+ * port it restores: the port existed before podswitchd stopped, and its back end may find
+ * what it left (a tap finds its pod's interface and re-attaches). Control thread. */
+void psw_backend_set_restoring(bool on);
+bool psw_backend_restoring(void);
 
 /* Control thread. init: after rte_eal_init, before any port: registers a link-state
  * callback for every ethdev (it runs in DPDK's interrupt or vhost thread and only writes an

@@ -279,10 +279,20 @@ port_add(json_t *params, struct psw_rpc_error *err)
 			return NULL;
 		id = psw_port_add_io(&conf, io, msg, sizeof(msg));
 	} else {
+		int saved = -1, in_ns = 0;
+
 		if (be != NULL &&
 		    be->prepare(conf.name, options, conf.devargs, sizeof(conf.devargs), err) != 0)
 			return NULL;
+		if (be != NULL && be->enter != NULL &&
+		    (in_ns = be->enter(conf.name, options, &saved, err)) < 0) {
+			if (be->removed)
+				be->removed(conf.name, options);
+			return NULL;
+		}
 		id = psw_port_add(&conf, false, msg, sizeof(msg));
+		if (in_ns > 0)
+			be->leave(saved);
 	}
 	if (id < 0) {
 		if (be != NULL && be->removed)
@@ -318,6 +328,14 @@ port_add(json_t *params, struct psw_rpc_error *err)
 	}
 	spec = json_deep_copy(params);
 	json_object_del(spec, "output");
+	/* A tap keeps its MAC across a restart (it is the pod's own interface, and a new
+	 * random MAC would stale every neighbour's cache): save the one it got. */
+	if (be != NULL && be->keep_mac && json_object_get(spec, "mac") == NULL) {
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_ether_format_addr(mac, sizeof(mac), &psw_ports[id].mac);
+		json_object_set_new(spec, "mac", json_string(mac));
+	}
 	specs[id].params = spec;
 	specs[id].seq = next_seq++;
 	psw_change_notify();
@@ -521,6 +539,18 @@ psw_rpc_port_outputs_dump(void)
 							   psw_ports[p->output].name));
 	}
 	return a;
+}
+
+void
+psw_rpc_port_forget(json_t *params)
+{
+	const struct psw_backend *be =
+		psw_backend_find(json_string_value(json_object_get(params, "type")));
+	const char *name = json_string_value(json_object_get(params, "name"));
+
+	if (be != NULL && be->removed != NULL && name != NULL &&
+	    psw_port_by_name(name) == NULL)
+		be->removed(name, json_object_get(params, "options"));
 }
 
 void

@@ -19,6 +19,9 @@ json_t *psw_rpc_port_set(json_t *params, struct psw_rpc_error *err);
 json_t *psw_rpc_port_dump(void);          /* port.add params of every port, in creation order */
 json_t *psw_rpc_port_outputs_dump(void);  /* port.set params restoring static outputs */
 void psw_rpc_port_fini(void);             /* forget specs (ports are being removed at exit) */
+/* A saved port that is not restored (its pod was deleted meanwhile): let its back end
+ * remove what the port left outside the switch (a pod's persistent tap, a stale socket). */
+void psw_rpc_port_forget(json_t *params);
 bool psw_rpc_port_exists(const char *name);
 /* The network layer above (l2/rpc_network.c) answers these for port.add's "network" and
  * port.get (set once at start, main.c). */

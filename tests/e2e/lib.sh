@@ -29,7 +29,12 @@ _cleanup() {
 }
 trap _cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+	echo "FAIL: $*" >&2
+	# PSW_HOLD=SECONDS: keep everything running that long to look at it (T=$T)
+	if [ -n "${PSW_HOLD:-}" ]; then echo "holding $T for $PSW_HOLD s" >&2; sleep "$PSW_HOLD"; fi
+	exit 1
+}
 ok() { echo "ok - $*"; }
 ctl() { "$PODSWITCHCTL" --socket "$SOCK" "$@"; }
 ctlj() { "$PODSWITCHCTL" --socket "$SOCK" --json "$@"; }

@@ -135,6 +135,9 @@ ip netns exec "${POD_NS[p11]}" ping -c 2 -i 0.2 -W 2 "${POD_IP[p31]}" >/dev/null
 nctl 1 network peer add podnet "$(underlay_ip 2)" >/dev/null || fail "peer add"
 wait_until 10 'ip netns exec "${POD_NS[p11]}" ping -c 1 -W 1 "${POD_IP[p21]}" >/dev/null' \
 	|| fail "p11 -> p21 after the peer came back"
+# Node 2 still had node 1 as a peer: what it sent meanwhile node 1 rightly dropped as
+# tunnel_peer. The check at the end is about what follows.
+nctl 1 stats --clear >/dev/null
 ok "peer 2 removed on node 1: p11 -> p21 stops, p11 -> p31 goes on; added back: resumes"
 
 # --- node 2's podswitchd killed and started again: cross-node traffic resumes by itself
@@ -142,8 +145,30 @@ stop_node 2 KILL
 start_node_files 2 "$SRC/config/cluster/podswitchd.json" "$T/node-2.json"
 wait_until 30 'ip netns exec "${POD_NS[p11]}" ping -c 1 -W 1 "${POD_IP[p21]}" >/dev/null' \
 	|| fail "p11 -> p21 after node 2's restart: $(nctl 2 port list 2>&1)"
-ip netns exec "${POD_NS[p21]}" ping -c 2 -i 0.2 -W 2 "${POD_IP[p32]}" >/dev/null || fail "p21 -> p32 after node 2's restart"
+ip netns exec "${POD_NS[p21]}" ping -c 2 -i 0.2 -W 2 "${POD_IP[p32]}" >/dev/null \
+	|| fail "p21 -> p32 after node 2's restart: $(nctl 2 stats 2>&1; nctl 2 neigh list 2>&1; nctl 2 network list 2>&1; nctl 3 stats 2>&1)"
 ok "node 2's podswitchd killed (SIGKILL) and restarted: its pods reach the other nodes again"
+
+# --- every node learned every pod's MAC where the pod is: a remote pod behind its own
+# node's VXLAN port (a node that answered ARP for a pod elsewhere would put it behind the
+# wrong one). After node 2's restart its table is new: p21 asks for p12 by broadcast.
+ip netns exec "${POD_NS[p21]}" ip neigh flush all
+ip netns exec "${POD_NS[p21]}" ping -c 2 -i 0.2 -W 2 "${POD_IP[p12]}" >/dev/null || fail "p21 -> p12"
+for n in $NODES; do
+	fdb=$(nctlj "$n" fdb list)
+	for p in "${!POD_NS[@]}"; do
+		mac=$(ip netns exec "${POD_NS[$p]}" cat /sys/class/net/eth0/address)
+		at=$(jq -r --arg m "$mac" '.entries[] | select(.mac == $m) | .port' <<<"$fdb")
+		[ -n "$at" ] || continue
+		if [ "${POD_NODE[$p]}" = "$n" ]; then
+			[[ $at != vx* ]] || fail "node $n learned its own pod $p ($mac) on $at"
+		else
+			[ "$at" = "vx100-$(underlay_ip "${POD_NODE[$p]}")" ] \
+				|| fail "node $n learned $p ($mac, on node ${POD_NODE[$p]}) on $at"
+		fi
+	done
+done
+ok "each node learned every pod's MAC on the pod's own node (its port or its node's VXLAN port)"
 
 for n in $NODES; do
 	nctlj "$n" stats | jq -e '[.ports[] | .drops_by_reason.tunnel_malformed, .drops_by_reason.tunnel_peer] | all(. == 0)' >/dev/null \

@@ -393,6 +393,40 @@ test_tap_devargs(void **state)
 	expect_bad("tap", "t", "{\"ifname\":\"0123456789abcdef\"}", PSW_RPC_INVALID_PARAMS,
 		   "options.ifname");
 	expect_bad("tap", "t", "{\"mtu\":1500}", PSW_RPC_INVALID_PARAMS, "options.mtu");
+
+	/* A pod's tap (issue 10): persistent, so that it outlives podswitchd in its pod. */
+	assert_int_equal(prep("tap", "tpod", "{\"ifname\":\"tpod1\",\"netns\":\"/proc/self/ns/net\","
+			      "\"pod_ifname\":\"eth0\",\"ips\":[{\"address\":\"10.1.0.5/24\","
+			      "\"gateway\":\"10.1.0.1\"},{\"address\":\"fd00::5/64\"}],"
+			      "\"routes\":[{\"dst\":\"0.0.0.0/0\"},{\"dst\":\"10.9.0.0/16\","
+			      "\"gw\":\"10.1.0.9\",\"mtu\":1400}]}", devargs, &err), 0);
+	assert_string_equal(devargs, "net_tap_tpod,iface=tpod1,persist");
+	psw_backend_find("tap")->removed("tpod", NULL);
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\"}", PSW_RPC_INVALID_PARAMS,
+		   "options.pod_ifname: required");
+	expect_bad("tap", "t", "{\"pod_ifname\":\"eth0\"}", PSW_RPC_INVALID_PARAMS,
+		   "options.netns: required");
+	expect_bad("tap", "t", "{\"netns\":\"/nonexistent/ns\",\"pod_ifname\":\"eth0\"}",
+		   PSW_RPC_INVALID_PARAMS, "options.netns");
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\",\"pod_ifname\":\"a/b\"}",
+		   PSW_RPC_INVALID_PARAMS, "options.pod_ifname");
+	expect_bad("tap", "t", "{\"ips\":[]}", PSW_RPC_INVALID_PARAMS, "only with options.netns");
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\",\"pod_ifname\":\"eth0\","
+		   "\"ips\":[{\"address\":\"10.1.0.300/24\"}]}", PSW_RPC_INVALID_PARAMS,
+		   "options.ips[0].address");
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\",\"pod_ifname\":\"eth0\","
+		   "\"ips\":[{\"address\":\"10.1.0.3/24\",\"gw\":\"10.1.0.1\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "options.ips[0].gw: unknown key");
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\",\"pod_ifname\":\"eth0\","
+		   "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.0.1/24\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "options.routes[0].gw");
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\",\"pod_ifname\":\"eth0\","
+		   "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"mtu\":\"big\"}]}",
+		   PSW_RPC_INVALID_PARAMS, "options.routes[0].mtu");
+	expect_bad("tap", "t", "{\"netns\":\"/proc/self/ns/net\",\"pod_ifname\":\"eth0\","
+		   "\"routes\":{}}", PSW_RPC_INVALID_PARAMS, "options.routes: expected an array");
+	expect_bad("tap", "t", "{\"netns\":1}", PSW_RPC_INVALID_PARAMS,
+		   "options.netns: expected a string");
 }
 
 /* A bound unix socket; listening or left as a dead file. Returns the fd or -1. */

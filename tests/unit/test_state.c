@@ -4,7 +4,8 @@
  * replayed. Checks what an operator relies on: a restart replays every entry in section
  * order; the file is replaced atomically; a corrupt, unknown or unreadable file stops the
  * restore and is never overwritten; nothing is saved before or during a restore; a
- * refused entry is skipped and reported; one podswitchd per state directory.
+ * refused entry is skipped and reported; an entry skipped on purpose is dropped without
+ * being a failure; one podswitchd per state directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +26,9 @@
 static char dir[256];
 static char path[320];
 static json_t *things, *links; /* the live "configuration" */
-static int restore_calls;
+static int restore_calls, restored_calls;
 static bool refuse_name_bad;
+static const char *skip_name; /* a thing deleted while the switch was down */
 static bool check_file_during_restore;
 
 static char *
@@ -113,7 +115,25 @@ add_link(json_t *params, struct psw_rpc_error *err)
 	return psw_rpc_err(err, PSW_RPC_NOT_FOUND, "from: no thing \"%s\"", from);
 }
 
-static const struct psw_state_section things_section = { "things", dump_things, add_thing };
+static bool
+skip_thing(json_t *entry, char *why, size_t len)
+{
+	const char *name = json_string_value(json_object_get(entry, "name"));
+
+	if (skip_name == NULL || name == NULL || strcmp(name, skip_name) != 0)
+		return false;
+	snprintf(why, len, "thing %s was deleted meanwhile", name);
+	return true;
+}
+
+static void
+things_restored(void)
+{
+	restored_calls++;
+}
+
+static const struct psw_state_section things_section = { "things", dump_things, add_thing,
+							  skip_thing, things_restored };
 static const struct psw_state_section links_section = { "links", dump_links, add_link };
 
 static void
@@ -124,6 +144,8 @@ reset_live(void)
 	things = json_array();
 	links = json_array();
 	restore_calls = 0;
+	restored_calls = 0;
+	skip_name = NULL;
 	refuse_name_bad = false;
 	check_file_during_restore = false;
 }
@@ -347,6 +369,47 @@ test_refused_entry_is_skipped_and_reported(void **state)
 	json_decref(info);
 }
 
+/* An entry a section skips on purpose (a pod deleted while podswitchd was down) is not
+ * a failure: listed by state.show, dropped from the file, no .failed copy. */
+static void
+test_skipped_entry_is_dropped(void **state)
+{
+	char err[512], failed[400];
+	json_t *info, *sk, *now;
+
+	(void)state;
+	snprintf(failed, sizeof(failed), "%s.failed", path);
+	unlink(failed);
+	spit(path, "{\"format\":\"podswitch-state\",\"version\":1,"
+		   "\"things\":[{\"name\":\"a\"},{\"name\":\"gone\"},{\"name\":\"c\"}],"
+		   "\"links\":[{\"from\":\"c\",\"to\":\"a\"}]}");
+	restart();
+	skip_name = "gone";
+	assert_int_equal(psw_state_restore(err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(things), 2);
+	assert_int_equal(json_array_size(links), 1);
+	assert_int_equal(restore_calls, 3);   /* "gone" never reached its handler */
+	assert_int_equal(restored_calls, 1);  /* after the replay */
+	assert_int_not_equal(access(failed, F_OK), 0);
+	now = json_load_file(path, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(now, "things")), 2);
+	json_decref(now);
+	info = psw_state_info();
+	assert_int_equal(json_array_size(json_object_get(info, "restore_errors")), 0);
+	sk = json_object_get(info, "restore_skipped");
+	assert_int_equal(json_array_size(sk), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sk, 0), "reason")),
+			    "thing gone was deleted meanwhile");
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(json_array_get(sk, 0), "entry"), "name")), "gone");
+	json_decref(info);
+	/* A first start (no file) runs the hook too: a section may clean up after it. */
+	unlink(path);
+	restart();
+	assert_int_equal(psw_state_restore(err, sizeof(err)), 0);
+	assert_int_equal(restored_calls, 1);
+}
+
 static void
 test_one_switch_per_directory(void **state)
 {
@@ -421,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_corrupt_file_stops_and_is_kept),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_refused_entry_is_skipped_and_reported),
+		cmocka_unit_test(test_skipped_entry_is_dropped),
 		cmocka_unit_test(test_one_switch_per_directory),
 		cmocka_unit_test(test_rpc_show_export),
 	};
