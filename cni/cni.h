@@ -32,6 +32,7 @@
 #define PSW_CNI_E_SWITCH           100 /* podswitchd refused a request */
 #define PSW_CNI_E_NETNS            101 /* the pod interface could not be set up */
 #define PSW_CNI_E_CHECK            102 /* CHECK found a difference */
+#define PSW_CNI_E_EXISTS           103 /* ADD for an attachment that exists */
 
 #define PSW_CNI_MSG_MAX  512
 #define PSW_CNI_PATH_MAX 4096
@@ -245,6 +246,8 @@ int psw_netns_check(const char *netns, const char *ifname, const char *mac,
 		    const struct psw_ipam_result *ipam, struct psw_cni_error *err);
 /* Delete ifname in netns if it is there. 0 also when the netns or link is gone. */
 int psw_netns_del_link(const char *netns, const char *ifname, struct psw_cni_error *err);
+/* 1 when netns holds an interface named ifname, 0 when it does not, -1 on error. */
+int psw_netns_link_exists(const char *netns, const char *ifname, struct psw_cni_error *err);
 /* 1 when the netns path exists and is a network namespace, 0 when absent, -1 otherwise. */
 int psw_netns_exists(const char *netns, struct psw_cni_error *err);
 

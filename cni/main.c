@@ -302,6 +302,51 @@ static int attachment_init(struct cmd *c, struct psw_attachment *a)
 	return 0;
 }
 
+/* An ADD for an attachment that already exists is an error (CNI spec 1.1.0, "ADD"). It is
+ * checked before anything is made, so that the failed call owns nothing and its undo
+ * cannot touch the existing attachment's port, interface, files or lease. */
+static int attachment_exists(struct cmd *c, struct psw_client *cl, const struct psw_attachment *a)
+{
+	json_t *port, *ids;
+	int code, n;
+
+	port = call(c, cl, "port.get", json_pack("{s:s}", "name", a->port_name), &code);
+	if (port) {
+		ids = json_object_get(port, "external_ids");
+		psw_cni_err(&c->err, PSW_CNI_E_EXISTS,
+			    "attachment %s/%s exists (port %s of container %s, ifname %s): ADD ran before without DEL",
+			    c->env.container_id, c->env.ifname, a->port_name,
+			    json_string_value(json_object_get(ids, "cni.container_id")) ?: "?",
+			    json_string_value(json_object_get(ids, "cni.ifname")) ?: "?");
+		json_decref(port);
+		return -1;
+	}
+	if (code != PSW_RPC_NOT_FOUND)
+		return -1;
+	if (a->iface == PSW_IFACE_TAP) {
+		if ((n = psw_netns_link_exists(c->env.netns, c->env.ifname, &c->err)) != 0) {
+			if (n > 0)
+				psw_cni_err(&c->err, PSW_CNI_E_NETNS,
+					    "interface %s already exists in %s", c->env.ifname,
+					    c->env.netns);
+			return -1;
+		}
+	} else {
+		/* The metadata file of this very attachment (a new sandbox of the pod, with
+		 * another container id, reuses the directory and may overwrite it). */
+		json_t *meta = json_load_file(a->meta_path, 0, NULL);
+		const char *owner = json_string_value(json_object_get(meta, "containerId"));
+		bool mine = owner && !strcmp(owner, c->env.container_id);
+
+		json_decref(meta);
+		if (mine)
+			return psw_cni_err(&c->err, PSW_CNI_E_EXISTS,
+					   "attachment %s/%s exists (metadata file %s): ADD ran before without DEL",
+					   c->env.container_id, c->env.ifname, a->meta_path);
+	}
+	return 0;
+}
+
 static int cmd_add(struct cmd *c)
 {
 	struct psw_ipam_result ipam = {0};
@@ -309,7 +354,9 @@ static int cmd_add(struct cmd *c)
 	struct psw_client *cl = NULL;
 	struct psw_cni_error undo_err, first;
 	char tap[PSW_CNI_IFNAME_MAX];
-	bool ipam_done = false, port_done = false, dir_made = false;
+	/* What this call made: the undo removes exactly these, nothing it found. */
+	bool ipam_done = false, port_done = false, dir_made = false, meta_done = false;
+	bool devinfo_done = false;
 	json_t *ipam_res = NULL, *r = NULL, *res;
 	unsigned char mac[6];
 	int rc = -1, n, code;
@@ -336,11 +383,15 @@ static int cmd_add(struct cmd *c)
 	/* Fail early, before IPAM hands out an address. */
 	if (!(cl = connect_switch(c, PSW_CNI_E_TRY_AGAIN)))
 		goto undo;
-	/* From here on IPAM may hold an address, even when its ADD failed half-way (or
-	 * answered nonsense): DEL of what it does not hold is a no-op for it. */
-	ipam_done = c->nc.ipam != NULL;
+	if (attachment_exists(c, cl, &a))
+		goto undo;
+	/* IPAM DEL releases whatever the plugin holds for (container id, ifname), so it is
+	 * asked only when its ADD succeeded here: a plugin whose ADD fails holds nothing
+	 * new (the spec makes it clean up), and a DEL could release a lease this call did
+	 * not take (host-local refuses a second lease for the same attachment). */
 	if (psw_ipam_exec(&c->nc, "ADD", c->env.path, &ipam_res, &c->err))
 		goto undo;
+	ipam_done = c->nc.ipam != NULL;
 	if (psw_ipam_result_parse(ipam_res, &ipam, &c->err))
 		goto undo;
 	if (a.pod_dir[0]) {
@@ -374,9 +425,14 @@ static int cmd_add(struct cmd *c)
 			goto undo;
 	} else if (psw_meta_write(&a, &c->nc, &c->env, &ipam, &c->err)) {
 		goto undo;
+	} else {
+		meta_done = true;
 	}
-	if (c->nc.device_info_file[0] && psw_devinfo_write(c->nc.device_info_file, &a, &c->err))
-		goto undo;
+	if (c->nc.device_info_file[0]) {
+		if (psw_devinfo_write(c->nc.device_info_file, &a, &c->err))
+			goto undo;
+		devinfo_done = true;
+	}
 	res = psw_result_build(c->nc.version, &a, &ipam, c->nc.dns);
 	if (c->nc.prev_result) {
 		json_t *chained = psw_result_chain(c->nc.prev_result, res);
@@ -391,19 +447,20 @@ static int cmd_add(struct cmd *c)
 undo:
 	/* Undo in reverse; the first error is the one reported. */
 	first = c->err;
-	if (c->nc.device_info_file[0])
+	if (devinfo_done)
 		unlink_quiet(c->nc.device_info_file);
-	if (a.meta_path[0])
+	if (meta_done)
 		unlink_quiet(a.meta_path);
-	/* The port's tap goes with the port (it is back in the host if it was moved). */
-	if (port_done && port_del(c, cl, a.port_name))
-		warn("undo: removing port %s failed: %s", a.port_name, c->err.msg);
-	if (a.pod_dir[0]) {
+	/* The port's tap goes with the port (it is back in the host if it was moved); its
+	 * socket is this call's once the port was added (made by podswitchd or the pod). */
+	if (port_done) {
+		if (port_del(c, cl, a.port_name))
+			warn("undo: removing port %s failed: %s", a.port_name, c->err.msg);
 		if (a.socket_path[0])
 			unlink_quiet(a.socket_path);
-		if (dir_made)
-			rmdir(a.pod_dir);
 	}
+	if (dir_made)
+		rmdir(a.pod_dir);
 	if (ipam_done && psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &undo_err))
 		warn("undo: IPAM release failed: %s", undo_err.msg);
 	c->err = first;
