@@ -40,6 +40,10 @@
 #define PSW_CNI_SUN_MAX  108
 #define PSW_CNI_IFNAME_MAX 16 /* IFNAMSIZ */
 #define PSW_CNI_PORT_NAME_MAX 64
+/* The MTU range podswitchd's port.add accepts (switch/rpc_port.c): a config outside it
+ * fails at parse time, naming "mtu", rather than in port.add after IPAM. */
+#define PSW_CNI_MTU_MIN 68
+#define PSW_CNI_MTU_MAX 9600
 
 struct psw_cni_error {
 	int code;

@@ -409,7 +409,7 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 	if (get_string(o, "", "socket", false, nc->control_socket, sizeof(nc->control_socket), err) ||
 	    get_string(o, "", "network", false, nc->network, sizeof(nc->network), err) ||
 	    get_string(o, "", "interface", false, iface, sizeof(iface), err) ||
-	    get_uint(o, "", "mtu", 68, 65535, &nc->mtu, err) ||
+	    get_uint(o, "", "mtu", PSW_CNI_MTU_MIN, PSW_CNI_MTU_MAX, &nc->mtu, err) ||
 	    get_string(o, "", "socketDir", false, nc->socket_dir, sizeof(nc->socket_dir), err) ||
 	    get_uint(o, "", "timeout", 100, 600000, &timeout, err) ||
 	    check_object(o, "args", err) || check_object(o, "dns", err) ||

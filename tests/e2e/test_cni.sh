@@ -50,9 +50,12 @@ ok "ports $PA, $PB carry container id, ifname, namespace/pod${NETWORK:+, joined 
 connect_pods "$PA" "$PB"
 ip netns exec ${NSP}a ping -c 3 -i 0.2 -W 2 "$IPB" >"$T/ping1" || fail "ping a -> b: $(cat "$T/ping1")"
 ip netns exec ${NSP}b ping -c 3 -i 0.2 -W 2 "$IPA" >"$T/ping2" || fail "ping b -> a: $(cat "$T/ping2")"
-[ "$(rpc port.get "{\"name\": \"$PA\"}" | jq '.stats.rx_packets // .counters.rx_packets // 0')" -gt 0 ] \
-	|| echo "# note: no rx counter in port.get"
-ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}"
+# What `podswitchctl port show` tells a user: each pod's port received what the pod sent
+# (3 echo requests and 3 replies, plus ARP) and sent it what the other pod sent.
+counted() { rpc port.get "{\"name\": \"$1\"}" | jq -e '.stats.rx_packets >= 6 and .stats.tx_packets >= 6' >/dev/null; }
+wait_until 5 counted "$PA" && wait_until 5 counted "$PB" \
+	|| fail "port counters do not show the pings: $PA $(rpc port.get "{\"name\": \"$PA\"}" | jq -c .stats), $PB $(rpc port.get "{\"name\": \"$PB\"}" | jq -c .stats)"
+ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}; both ports count >= 6 packets each way"
 
 # 3. CHECK with the prevResult of ADD passes; a prevResult with an address the pod does
 # not have fails with a CNI error.

@@ -167,9 +167,13 @@ static void test_bad_fields(void **state)
 	expect_fail("{\"cniVersion\": \"1.1.0\", \"name\": \"n\", \"type\": \"bridge\"}", "ADD", 7,
 		    "\"type\" must be \"podswitch\"");
 	expect_fail("{" BASE ", \"colour\": 1}", "ADD", 2, "unknown field \"colour\"");
-	expect_fail("{" BASE ", \"mtu\": \"big\"}", "ADD", 7, "\"mtu\" must be an integer from 68 to 65535");
-	expect_fail("{" BASE ", \"mtu\": 67}", "ADD", 7, "\"mtu\"");
-	expect_fail("{" BASE ", \"mtu\": 65536}", "ADD", 7, "\"mtu\"");
+	expect_fail("{" BASE ", \"mtu\": \"big\"}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	expect_fail("{" BASE ", \"mtu\": 67}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	/* podswitchd's limit: refused at parse, before IPAM, not by port.add. */
+	expect_fail("{" BASE ", \"mtu\": 9601}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	expect_fail("{" BASE ", \"mtu\": 65535}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	expect_fail("{" BASE ", \"mtu\": 1500.0}", "ADD", 7, "\"mtu\"");
+	expect_fail("{" BASE ", \"mtu\": -1}", "ADD", 7, "\"mtu\"");
 	expect_fail("{" BASE ", \"interface\": \"veth\"}", "ADD", 7, "\"interface\" must be");
 	expect_fail("{" BASE ", \"socket\": \"relative.sock\"}", "ADD", 7, "\"socket\" must be an absolute");
 	expect_fail("{" BASE ", \"socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
@@ -203,6 +207,24 @@ static void test_bad_fields(void **state)
 		    "\"runtimeConfig.ips\" must be an array");
 	expect_fail("{" BASE ", \"runtimeConfig\": {\"CNIDeviceInfoFile\": \"x.json\"}}", "ADD", 7,
 		    "\"runtimeConfig.CNIDeviceInfoFile\" must be an absolute path");
+}
+
+/* The MTU limits are podswitchd's, both ends included. */
+static void test_mtu_bounds(void **state)
+{
+	static const unsigned ok[] = {68, 1500, 9000, 9600};
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "{" BASE ", \"mtu\": %u}", ok[i]);
+		if (parse(text, "ADD", &nc, &err))
+			fail_msg("mtu %u refused: %s", ok[i], err.msg);
+		assert_int_equal(nc.mtu, ok[i]);
+		psw_netconf_free(&nc);
+	}
 }
 
 static void test_empty_ipam(void **state)
@@ -456,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_command_rules),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_mtu_bounds),
 		cmocka_unit_test(test_empty_ipam),
 		cmocka_unit_test(test_cni_args),
 		cmocka_unit_test(test_env),
