@@ -103,6 +103,11 @@ struct psw_netconf {
 	/* memif */
 	bool memif_abstract;
 	unsigned memif_ring_size, memif_buffer_size;
+	/* userspace pods: who may use the pod directory and socket; "" / false = unset */
+	char socket_owner[33];                 /* user name or uid */
+	char socket_group[33];                 /* group name or gid */
+	bool socket_mode_set;
+	unsigned socket_mode;                  /* permission bits (<= 0777) of the socket */
 	/* IPAM: "type" and the object (NULL when there is none) */
 	json_t *ipam;
 	char ipam_type[256];
@@ -159,6 +164,21 @@ int psw_cni_pod_dir(const struct psw_netconf *nc, const struct psw_cni_env *env,
 int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size_t len,
 			struct psw_cni_error *err);
 void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len);
+
+/* socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
+ * ADD: the pod directory gets them (psw_sock_dir_mode) and podswitchd's port options
+ * "owner", "group", "perm" carry them to the socket. */
+struct psw_sock_access {
+	bool uid_set, gid_set, mode_set;
+	unsigned uid, gid;
+	unsigned mode;         /* the socket's permission bits */
+};
+
+int psw_sock_access_resolve(const struct psw_netconf *nc, struct psw_sock_access *out,
+			    struct psw_cni_error *err);
+/* The pod directory's mode for a socket mode: the owner gets rwx, and group and others
+ * get x (search) wherever they get r or w, so they can reach the socket. */
+unsigned psw_sock_dir_mode(unsigned socket_mode);
 
 /* ipam.c: run the IPAM plugin of nc for `command` ("ADD", "DEL", "CHECK", "GC",
  * "STATUS") with the current environment (CNI_COMMAND replaced) and the config on stdin.
@@ -229,7 +249,9 @@ int psw_meta_write(const struct psw_attachment *a, const struct psw_netconf *nc,
 int psw_devinfo_write(const char *path, const struct psw_attachment *a,
 		      struct psw_cni_error *err);
 json_t *psw_devinfo_build(const struct psw_attachment *a);
-/* Write a JSON value to path atomically (tmp + rename), mode 0644. */
+/* Write a JSON value to path atomically (tmp + rename), mode 0644; the temporary file is
+ * created fresh (O_EXCL, no links followed), so a pod that owns the directory cannot
+ * redirect the write. */
 int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err);
 
 /* netns.c: kernel interface set-up through libnl-route-3. */

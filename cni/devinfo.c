@@ -46,7 +46,11 @@ int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err)
 		return psw_cni_err(err, PSW_CNI_E_IO, "cannot create the directory of %s: %s",
 				   path, strerror(-rc));
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A pod may own its directory (socketOwner): never write through a name it could
+	 * have planted (a link to a host file). A fresh file, and rename() replaces the
+	 * final name itself, not what it points to. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return psw_cni_err(err, PSW_CNI_E_IO, "cannot write %s: %s", tmp, strerror(errno));
 	if (json_dumpfd(v, fd, JSON_INDENT(2) | JSON_SORT_KEYS) || write(fd, "\n", 1) != 1 ||

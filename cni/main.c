@@ -35,6 +35,7 @@ struct cmd {
 	struct psw_netconf nc;
 	struct psw_cni_error err;
 	int lock_fd;
+	struct psw_sock_access access;  /* ADD, CHECK: socketOwner/Group/Mode resolved */
 };
 
 static __attribute__((format(printf, 1, 2))) void warn(const char *fmt, ...)
@@ -227,6 +228,110 @@ static json_t *external_ids(struct cmd *c, const struct psw_attachment *a)
 	return ids;
 }
 
+/* podswitchd's socket options (README "Ports"): numeric ids, so that both processes
+ * mean the same user; an octal string for the mode. */
+static void sock_access_opts(const struct psw_sock_access *acc, json_t *opts)
+{
+	char buf[16];
+
+	if (acc->uid_set) {
+		snprintf(buf, sizeof(buf), "%u", acc->uid);
+		json_object_set_new(opts, "owner", json_string(buf));
+	}
+	if (acc->gid_set) {
+		snprintf(buf, sizeof(buf), "%u", acc->gid);
+		json_object_set_new(opts, "group", json_string(buf));
+	}
+	if (acc->mode_set) {
+		snprintf(buf, sizeof(buf), "0%03o", acc->mode);
+		json_object_set_new(opts, "perm", json_string(buf));
+	}
+}
+
+/* Owner and mode of a pod directory, as found before this ADD changed them. */
+struct dir_state {
+	bool saved;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+/* Give the pod directory the configured owner, group and mode (socketOwner, socketGroup,
+ * socketMode), through a descriptor opened without following links. *before keeps what
+ * it had, for the undo of a failed ADD. */
+static int dir_set_access(struct cmd *c, const char *dir, struct dir_state *before)
+{
+	const struct psw_sock_access *acc = &c->access;
+	struct stat st;
+	int fd, rc = 0;
+
+	if (!acc->uid_set && !acc->gid_set && !acc->mode_set)
+		return 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = psw_cni_err(&c->err, PSW_CNI_E_IO, "cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	before->saved = true;
+	before->uid = st.st_uid;
+	before->gid = st.st_gid;
+	before->mode = st.st_mode & 07777;
+	if ((acc->uid_set || acc->gid_set) &&
+	    fchown(fd, acc->uid_set ? acc->uid : (uid_t)-1, acc->gid_set ? acc->gid : (gid_t)-1)) {
+		rc = psw_cni_err(&c->err, PSW_CNI_E_IO, "cannot give %s to %s%s%s: %s", dir,
+				 c->nc.socket_owner, c->nc.socket_group[0] ? ":" : "",
+				 c->nc.socket_group, strerror(errno));
+		goto out;
+	}
+	/* After chown, which may clear set-id bits; mkdir honoured the umask. */
+	if (acc->mode_set && fchmod(fd, psw_sock_dir_mode(acc->mode)))
+		rc = psw_cni_err(&c->err, PSW_CNI_E_IO, "cannot set the mode of %s: %s", dir,
+				 strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void dir_restore(const char *dir, const struct dir_state *before)
+{
+	int fd;
+
+	if (!before->saved)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, before->uid, before->gid) || fchmod(fd, before->mode))
+		warn("undo: cannot restore owner and mode of %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* CHECK: the pod directory has the configured owner, group and mode. */
+static int dir_check_access(struct cmd *c, const char *dir)
+{
+	const struct psw_sock_access *acc = &c->access;
+	struct stat st;
+
+	if (!acc->uid_set && !acc->gid_set && !acc->mode_set)
+		return 0;
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return psw_cni_err(&c->err, PSW_CNI_E_CHECK, "pod directory %s is missing", dir);
+	if (acc->uid_set && st.st_uid != acc->uid)
+		return psw_cni_err(&c->err, PSW_CNI_E_CHECK,
+				   "pod directory %s has owner %u, \"socketOwner\" is %s", dir,
+				   (unsigned)st.st_uid, c->nc.socket_owner);
+	if (acc->gid_set && st.st_gid != acc->gid)
+		return psw_cni_err(&c->err, PSW_CNI_E_CHECK,
+				   "pod directory %s has group %u, \"socketGroup\" is %s", dir,
+				   (unsigned)st.st_gid, c->nc.socket_group);
+	if (acc->mode_set && (st.st_mode & 07777) != psw_sock_dir_mode(acc->mode))
+		return psw_cni_err(&c->err, PSW_CNI_E_CHECK,
+				   "pod directory %s has mode %04o, \"socketMode\" %04o needs %04o", dir,
+				   (unsigned)(st.st_mode & 07777), acc->mode,
+				   psw_sock_dir_mode(acc->mode));
+	return 0;
+}
+
 static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 			       const char *tap_name)
 {
@@ -242,6 +347,7 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 			json_object_set_new(p, "mac", json_string(a->mac));
 		break;
 	case PSW_IFACE_VHOST_USER:
+		sock_access_opts(&c->access, opts);
 		json_object_set_new(opts, "socket", json_string(a->socket_path));
 		json_object_set_new(opts, "mode",
 				    json_string(c->nc.vhost_switch_server ? "server" : "client"));
@@ -254,6 +360,7 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 			json_object_set_new(opts, "abstract", json_true());
 			json_object_set_new(opts, "netns", json_string(c->env.netns));
 		} else {
+			sock_access_opts(&c->access, opts);
 			json_object_set_new(opts, "socket", json_string(a->socket_path));
 			json_object_set_new(opts, "abstract", json_false());
 		}
@@ -357,6 +464,7 @@ static int cmd_add(struct cmd *c)
 	/* What this call made: the undo removes exactly these, nothing it found. */
 	bool ipam_done = false, port_done = false, dir_made = false, meta_done = false;
 	bool devinfo_done = false;
+	struct dir_state dir_before = {0};
 	json_t *ipam_res = NULL, *r = NULL, *res;
 	unsigned char mac[6];
 	int rc = -1, n, code;
@@ -367,7 +475,7 @@ static int cmd_add(struct cmd *c)
 				    c->env.netns);
 		return -1;
 	}
-	if (attachment_init(c, &a))
+	if (attachment_init(c, &a) || psw_sock_access_resolve(&c->nc, &c->access, &c->err))
 		return -1;
 	if (c->nc.mac_set || c->env.mac_set || a.iface != PSW_IFACE_TAP) {
 		if (c->nc.mac_set)
@@ -402,6 +510,8 @@ static int cmd_add(struct cmd *c)
 				    strerror(errno));
 			goto undo;
 		}
+		if (dir_set_access(c, a.pod_dir, &dir_before))
+			goto undo;
 		/* A socket left by an earlier sandbox of the same pod would look live. */
 		if (a.socket_path[0])
 			unlink(a.socket_path);
@@ -461,6 +571,8 @@ undo:
 	}
 	if (dir_made)
 		rmdir(a.pod_dir);
+	else
+		dir_restore(a.pod_dir, &dir_before);
 	if (ipam_done && psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &undo_err))
 		warn("undo: IPAM release failed: %s", undo_err.msg);
 	c->err = first;
@@ -578,6 +690,9 @@ static int cmd_check(struct cmd *c)
 				    a.meta_path);
 			goto out;
 		}
+		if (psw_sock_access_resolve(&c->nc, &c->access, &c->err) ||
+		    dir_check_access(c, a.pod_dir))
+			goto out;
 		(void)link;
 	}
 	if (psw_ipam_exec(&c->nc, "CHECK", c->env.path, NULL, &c->err))

@@ -105,6 +105,92 @@ static void test_memif(void **state)
 	psw_netconf_free(&nc);
 }
 
+/* socketOwner, socketGroup, socketMode: parsed strictly, resolved at ADD against this
+ * machine's users and groups (Debian always has root, nobody and nogroup). */
+static void test_socket_access(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+	struct psw_sock_access acc;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE ", \"interface\": \"vhost-user\", \"socketOwner\": \"nobody\","
+			       " \"socketGroup\": \"nogroup\", \"socketMode\": \"0660\"}", "ADD", &nc, &err), 0);
+	assert_string_equal(nc.socket_owner, "nobody");
+	assert_string_equal(nc.socket_group, "nogroup");
+	assert_true(nc.socket_mode_set);
+	assert_int_equal(nc.socket_mode, 0660);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_true(acc.uid_set && acc.gid_set && acc.mode_set);
+	assert_int_equal(acc.uid, 65534);
+	assert_int_equal(acc.gid, 65534);
+	assert_int_equal(acc.mode, 0660);
+	psw_netconf_free(&nc);
+
+	/* Numeric ids as integers or strings; a 3-digit mode; only some keys. */
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\", \"socketOwner\": 1000,"
+			       " \"socketMode\": \"600\"}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_true(acc.uid_set && !acc.gid_set && acc.mode_set);
+	assert_int_equal(acc.uid, 1000);
+	assert_int_equal(acc.mode, 0600);
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\", \"socketGroup\": \"0\"}", "ADD",
+			       &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_true(!acc.uid_set && acc.gid_set && !acc.mode_set);
+	assert_int_equal(acc.gid, 0);
+	psw_netconf_free(&nc);
+
+	/* None set: nothing to do. */
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\"}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_false(acc.uid_set || acc.gid_set || acc.mode_set);
+	psw_netconf_free(&nc);
+
+	/* A name this node does not know fails at ADD (DEL still parses the config). */
+	assert_int_equal(parse("{" BASE ", \"interface\": \"vhost-user\", \"socketOwner\": \"no-such-user-psw\"}",
+			       "DEL", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), -1);
+	assert_int_equal(err.code, PSW_CNI_E_CONFIG);
+	assert_non_null(strstr(err.msg, "\"socketOwner\": no user \"no-such-user-psw\""));
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"interface\": \"vhost-user\", \"socketGroup\": \"no-such-group-psw\"}",
+			       "ADD", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), -1);
+	assert_non_null(strstr(err.msg, "\"socketGroup\": no group"));
+	psw_netconf_free(&nc);
+
+	/* Bad values name the field. */
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": 660}", "ADD", 7,
+		    "\"socketMode\" must be an octal mode");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": \"0680\"}", "ADD", 7,
+		    "\"socketMode\" must be an octal mode");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": \"66\"}", "ADD", 7,
+		    "\"socketMode\" must be an octal mode");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": \"4755\"}", "ADD", 7,
+		    "\"socketMode\" must be permission bits only");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketOwner\": \"\"}", "ADD", 7,
+		    "\"socketOwner\" must be a name");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketOwner\": \"a/b\"}", "ADD", 7,
+		    "\"socketOwner\" must be a name");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketGroup\": -1}", "ADD", 7,
+		    "\"socketGroup\" must be a name or an id");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketGroup\": true}", "ADD", 7,
+		    "\"socketGroup\" must be a name");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketOwner\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		    "ADD", 7, "\"socketOwner\" must be a name");
+	expect_fail("{" BASE ", \"socketMode\": \"0660\"}", "ADD", 7,
+		    "\"socketMode\" needs \"interface\": \"vhost-user\" or \"memif\"");
+
+	/* The directory lets whoever may use the socket reach it. */
+	assert_int_equal(psw_sock_dir_mode(0660), 0770);
+	assert_int_equal(psw_sock_dir_mode(0600), 0700);
+	assert_int_equal(psw_sock_dir_mode(0666), 0777);
+	assert_int_equal(psw_sock_dir_mode(0640), 0750);
+	assert_int_equal(psw_sock_dir_mode(0000), 0700);
+}
+
 static void test_versions(void **state)
 {
 	static const char *const ok[] = {"0.3.1", "0.4.0", "1.0.0", "1.1.0"};
@@ -475,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_socket_access),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_command_rules),
 		cmocka_unit_test(test_bad_fields),
