@@ -254,6 +254,27 @@ json_t *psw_devinfo_build(const struct psw_attachment *a);
  * redirect the write. */
 int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err);
 
+/* The pod directory's owner and mode as found before an ADD changed them. */
+struct psw_dir_state {
+	bool saved;
+	unsigned uid, gid, mode;
+};
+
+/* Give dir the configured owner, group and mode (nothing when none is set); *before
+ * keeps what it had, for psw_pod_dir_restore when the ADD fails later. */
+int psw_pod_dir_set_access(const char *dir, const struct psw_sock_access *acc,
+			   struct psw_dir_state *before, struct psw_cni_error *err);
+void psw_pod_dir_restore(const char *dir, const struct psw_dir_state *before);
+/* CHECK: dir has the configured owner, group and mode (error 102 naming the key). */
+int psw_pod_dir_check_access(const char *dir, const struct psw_netconf *nc,
+			     const struct psw_sock_access *acc, struct psw_cni_error *err);
+
+/* DEL, GC: an attachment's files in its pod directory, and the directory once empty. A
+ * new sandbox of the same pod reuses the directory: when the metadata file names another
+ * container, the files are that sandbox's and stay (a late DEL of the old one must not
+ * cut the new one off). */
+void psw_pod_files_remove(const char *pod_dir, const char *ifname, const char *container_id);
+
 /* netns.c: kernel interface set-up through libnl-route-3. */
 struct psw_link_conf {
 	const char *host_name;     /* the tap's name in the host netns */

@@ -181,32 +181,6 @@ static void unlink_quiet(const char *path)
 		warn("cannot remove %s: %s", path, strerror(errno));
 }
 
-/* Removes an attachment's files in its pod directory, and the directory once empty. A
- * new sandbox of the same pod reuses the directory: when the metadata file names another
- * container, the files are that sandbox's and stay (a late DEL of the old one must not
- * cut the new one off). */
-static void remove_files(const char *pod_dir, const char *ifname, const char *container_id)
-{
-	char p[PSW_CNI_PATH_MAX + 32];
-	json_t *meta;
-	const char *owner;
-
-	snprintf(p, sizeof(p), "%s/%s.json", pod_dir, ifname);
-	meta = json_load_file(p, 0, NULL);
-	owner = json_string_value(json_object_get(meta, "containerId"));
-	if (owner && container_id && strcmp(owner, container_id)) {
-		warn("%s belongs to container %s, not %s: kept", p, owner, container_id);
-		json_decref(meta);
-		return;
-	}
-	json_decref(meta);
-	unlink_quiet(p);
-	snprintf(p, sizeof(p), "%s/%s.sock", pod_dir, ifname);
-	unlink_quiet(p);
-	if (rmdir(pod_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
-		warn("cannot remove %s: %s", pod_dir, strerror(errno));
-}
-
 static json_t *external_ids(struct cmd *c, const struct psw_attachment *a)
 {
 	json_t *ids = json_pack("{s:s, s:s, s:s, s:s}", "cni.container_id", c->env.container_id,
@@ -246,90 +220,6 @@ static void sock_access_opts(const struct psw_sock_access *acc, json_t *opts)
 		snprintf(buf, sizeof(buf), "0%03o", acc->mode);
 		json_object_set_new(opts, "perm", json_string(buf));
 	}
-}
-
-/* Owner and mode of a pod directory, as found before this ADD changed them. */
-struct dir_state {
-	bool saved;
-	uid_t uid;
-	gid_t gid;
-	mode_t mode;
-};
-
-/* Give the pod directory the configured owner, group and mode (socketOwner, socketGroup,
- * socketMode), through a descriptor opened without following links. *before keeps what
- * it had, for the undo of a failed ADD. */
-static int dir_set_access(struct cmd *c, const char *dir, struct dir_state *before)
-{
-	const struct psw_sock_access *acc = &c->access;
-	struct stat st;
-	int fd, rc = 0;
-
-	if (!acc->uid_set && !acc->gid_set && !acc->mode_set)
-		return 0;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = psw_cni_err(&c->err, PSW_CNI_E_IO, "cannot open %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	before->saved = true;
-	before->uid = st.st_uid;
-	before->gid = st.st_gid;
-	before->mode = st.st_mode & 07777;
-	if ((acc->uid_set || acc->gid_set) &&
-	    fchown(fd, acc->uid_set ? acc->uid : (uid_t)-1, acc->gid_set ? acc->gid : (gid_t)-1)) {
-		rc = psw_cni_err(&c->err, PSW_CNI_E_IO, "cannot give %s to %s%s%s: %s", dir,
-				 c->nc.socket_owner, c->nc.socket_group[0] ? ":" : "",
-				 c->nc.socket_group, strerror(errno));
-		goto out;
-	}
-	/* After chown, which may clear set-id bits; mkdir honoured the umask. */
-	if (acc->mode_set && fchmod(fd, psw_sock_dir_mode(acc->mode)))
-		rc = psw_cni_err(&c->err, PSW_CNI_E_IO, "cannot set the mode of %s: %s", dir,
-				 strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-static void dir_restore(const char *dir, const struct dir_state *before)
-{
-	int fd;
-
-	if (!before->saved)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, before->uid, before->gid) || fchmod(fd, before->mode))
-		warn("undo: cannot restore owner and mode of %s: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-/* CHECK: the pod directory has the configured owner, group and mode. */
-static int dir_check_access(struct cmd *c, const char *dir)
-{
-	const struct psw_sock_access *acc = &c->access;
-	struct stat st;
-
-	if (!acc->uid_set && !acc->gid_set && !acc->mode_set)
-		return 0;
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
-		return psw_cni_err(&c->err, PSW_CNI_E_CHECK, "pod directory %s is missing", dir);
-	if (acc->uid_set && st.st_uid != acc->uid)
-		return psw_cni_err(&c->err, PSW_CNI_E_CHECK,
-				   "pod directory %s has owner %u, \"socketOwner\" is %s", dir,
-				   (unsigned)st.st_uid, c->nc.socket_owner);
-	if (acc->gid_set && st.st_gid != acc->gid)
-		return psw_cni_err(&c->err, PSW_CNI_E_CHECK,
-				   "pod directory %s has group %u, \"socketGroup\" is %s", dir,
-				   (unsigned)st.st_gid, c->nc.socket_group);
-	if (acc->mode_set && (st.st_mode & 07777) != psw_sock_dir_mode(acc->mode))
-		return psw_cni_err(&c->err, PSW_CNI_E_CHECK,
-				   "pod directory %s has mode %04o, \"socketMode\" %04o needs %04o", dir,
-				   (unsigned)(st.st_mode & 07777), acc->mode,
-				   psw_sock_dir_mode(acc->mode));
-	return 0;
 }
 
 static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
@@ -464,7 +354,7 @@ static int cmd_add(struct cmd *c)
 	/* What this call made: the undo removes exactly these, nothing it found. */
 	bool ipam_done = false, port_done = false, dir_made = false, meta_done = false;
 	bool devinfo_done = false;
-	struct dir_state dir_before = {0};
+	struct psw_dir_state dir_before = {0};
 	json_t *ipam_res = NULL, *r = NULL, *res;
 	unsigned char mac[6];
 	int rc = -1, n, code;
@@ -510,7 +400,7 @@ static int cmd_add(struct cmd *c)
 				    strerror(errno));
 			goto undo;
 		}
-		if (dir_set_access(c, a.pod_dir, &dir_before))
+		if (psw_pod_dir_set_access(a.pod_dir, &c->access, &dir_before, &c->err))
 			goto undo;
 		/* A socket left by an earlier sandbox of the same pod would look live. */
 		if (a.socket_path[0])
@@ -572,7 +462,7 @@ undo:
 	if (dir_made)
 		rmdir(a.pod_dir);
 	else
-		dir_restore(a.pod_dir, &dir_before);
+		psw_pod_dir_restore(a.pod_dir, &dir_before);
 	if (ipam_done && psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &undo_err))
 		warn("undo: IPAM release failed: %s", undo_err.msg);
 	c->err = first;
@@ -628,7 +518,7 @@ static int cmd_del(struct cmd *c)
 	if (psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &c->err))
 		return -1;
 	if (a.pod_dir[0])
-		remove_files(a.pod_dir, a.ifname, c->env.container_id);
+		psw_pod_files_remove(a.pod_dir, a.ifname, c->env.container_id);
 	if (c->nc.device_info_file[0])
 		unlink_quiet(c->nc.device_info_file);
 	if (port_failed) {
@@ -691,7 +581,7 @@ static int cmd_check(struct cmd *c)
 			goto out;
 		}
 		if (psw_sock_access_resolve(&c->nc, &c->access, &c->err) ||
-		    dir_check_access(c, a.pod_dir))
+		    psw_pod_dir_check_access(a.pod_dir, &c->nc, &c->access, &c->err))
 			goto out;
 		(void)link;
 	}
@@ -834,7 +724,7 @@ static int cmd_gc(struct cmd *c)
 		}
 		ipam_release(c, cid, ifn);
 		if (dir && under_socket_dir(c, dir))
-			remove_files(dir, ifn, cid);
+			psw_pod_files_remove(dir, ifn, cid);
 	}
 	json_decref(list);
 	psw_client_close(cl);
