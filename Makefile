@@ -9,12 +9,12 @@ HUGEPAGES ?= 1024
 APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
 	iproute2 iputils-ping iperf3 tcpdump jq python3 python3-scapy \
-	containernetworking-plugins procps psmisc
+	containernetworking-plugins procps psmisc clang libclang-rt-14-dev
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf
 
-.PHONY: all deps bench-deps hugepages build test demo install clean benchmark
+.PHONY: all deps bench-deps hugepages build test demo install clean benchmark fuzz
 
 all: build
 
@@ -57,10 +57,23 @@ demo: deps hugepages build
 benchmark: deps bench-deps hugepages build
 	benchmarks/run.sh $(BUILD)
 
+# libFuzzer targets (tests/fuzz/): clang, ASan+UBSan, their own build directory. Each
+# target with a seed corpus in tests/fuzz/corpus/ runs FUZZ_SECONDS.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(wildcard tests/fuzz/corpus/*))
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false --buildtype=debugoptimized
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) fuzz
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_TARGETS) $(FUZZ_SECONDS)
+
 install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX)
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
