@@ -9,8 +9,10 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cni.h"
 
@@ -39,6 +41,31 @@ static void names(const struct psw_cni_env *env)
 	psw_netconf_free(&nc);
 }
 
+/* An accepted CNI_ARGS reads back: the last MAC= is the MAC (as written, lower case),
+ * the pod names are the values given. */
+static void args_oracle(const char *args, const struct psw_cni_env *env)
+{
+	char *copy = strdup(args), *rest = copy, *pair, mac[18] = "", ns[256] = "";
+	char out[18];
+
+	if (!copy)
+		return;
+	while ((pair = strsep(&rest, ";"))) {
+		if (!strncmp(pair, "MAC=", 4))
+			snprintf(mac, sizeof(mac), "%s", pair + 4);
+		if (!strncmp(pair, "K8S_POD_NAMESPACE=", 18))
+			snprintf(ns, sizeof(ns), "%s", pair + 18);
+	}
+	free(copy);
+	if (env->mac_set) {
+		psw_mac_format(env->mac, out);
+		if (strcasecmp(mac, out) || (env->mac[0] & 1))
+			abort();
+	}
+	if (strcmp(ns, env->k8s_namespace))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const vars[] = {"CNI_ARGS", "CNI_COMMAND", "CNI_CONTAINERID",
@@ -59,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (line)
 		*line = '\0';
 	memset(&env, 0, sizeof(env));
-	psw_cni_args_parse(text, &env, &err);
+	if (psw_cni_args_parse(text, &env, &err) == 0)
+		args_oracle(text, &env);
 	if (line)
 		*line = '\n';
 	/* The whole environment; an empty line is an empty (unset) variable. */

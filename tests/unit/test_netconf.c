@@ -548,6 +548,18 @@ static void test_mac(void **state)
 	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:02:03", m), -1);
 	assert_int_equal(psw_mac_parse("0a-58-0a-01-00-02", m), -1);
 	assert_int_equal(psw_mac_parse("ff:ff:ff:ff:ff:ff", m), -1);
+	/* Found by fuzz_cni_netconf and fuzz_cni_env: sscanf("%2x") read "0x", " 2" and
+	 * "+2" as hex numbers, so these were accepted as 0a:58:0a:01:00:02. */
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:0x:02", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00: 2", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:+2", m), -1);
+	assert_int_equal(psw_mac_parse(" a:58:0a:01:00:02", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:0g", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00;02", m), -1);
+	assert_int_equal(psw_mac_parse("", m), -1);
+	assert_int_equal(psw_mac_parse("FE:DC:BA:98:76:54", m), 0);
+	psw_mac_format(m, s);
+	assert_string_equal(s, "fe:dc:ba:98:76:54");
 	for (int i = 0; i < 32; i++) {
 		psw_mac_random(m);
 		assert_int_equal(m[0] & 1, 0);     /* unicast */
