@@ -249,6 +249,11 @@ int psw_meta_write(const struct psw_attachment *a, const struct psw_netconf *nc,
 int psw_devinfo_write(const char *path, const struct psw_attachment *a,
 		      struct psw_cni_error *err);
 json_t *psw_devinfo_build(const struct psw_attachment *a);
+/* A metadata file read back (DEL, GC, ADD's duplicate check): NULL unless it is a regular
+ * file (no link followed, no FIFO waited on) of at most PSW_CNI_META_MAX bytes holding
+ * JSON. A pod may own its directory and put anything there. */
+#define PSW_CNI_META_MAX (64 * 1024)
+json_t *psw_json_read_file(const char *path);
 /* Write a JSON value to path atomically (tmp + rename), mode 0644; the temporary file is
  * created fresh (O_EXCL, no links followed), so a pod that owns the directory cannot
  * redirect the write. */

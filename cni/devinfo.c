@@ -70,6 +70,22 @@ int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err)
 	return 0;
 }
 
+json_t *psw_json_read_file(const char *path)
+{
+	struct stat st;
+	json_t *v = NULL;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer; it is then refused. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PSW_CNI_META_MAX)
+		v = json_loadfd(fd, 0, NULL);
+	close(fd);
+	return v;
+}
+
 json_t *psw_devinfo_build(const struct psw_attachment *a)
 {
 	const char *path = a->socket_path[0] ? a->socket_path : a->abstract_socket;
@@ -242,7 +258,7 @@ void psw_pod_files_remove(const char *pod_dir, const char *ifname, const char *c
 	const char *owner;
 
 	snprintf(p, sizeof(p), "%s/%s.json", pod_dir, ifname);
-	meta = json_load_file(p, 0, NULL);
+	meta = psw_json_read_file(p);
 	owner = json_string_value(json_object_get(meta, "containerId"));
 	if (owner && container_id && strcmp(owner, container_id)) {
 		fprintf(stderr, "podswitch: %s belongs to container %s, not %s: kept\n", p, owner,

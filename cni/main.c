@@ -331,7 +331,7 @@ static int attachment_exists(struct cmd *c, struct psw_client *cl, const struct 
 	} else {
 		/* The metadata file of this very attachment (a new sandbox of the pod, with
 		 * another container id, reuses the directory and may overwrite it). */
-		json_t *meta = json_load_file(a->meta_path, 0, NULL);
+		json_t *meta = psw_json_read_file(a->meta_path);
 		const char *owner = json_string_value(json_object_get(meta, "containerId"));
 		bool mine = owner && !strcmp(owner, c->env.container_id);
 
@@ -669,7 +669,7 @@ static void gc_dirs(struct cmd *c)
 			if (n < 6 || strcmp(fe->d_name + n - 5, ".json") || n - 5 >= sizeof(ifname))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", pod_dir, fe->d_name);
-			m = json_load_file(path, 0, NULL);
+			m = psw_json_read_file(path);
 			net = json_string_value(json_object_get(m, "networkName"));
 			cid = json_string_value(json_object_get(m, "containerId"));
 			snprintf(ifname, sizeof(ifname), "%.*s", (int)(n - 5), fe->d_name);

@@ -396,6 +396,30 @@ static void test_files(void **state)
 		assert_string_equal(json_string_value(json_object_get(m, "containerId")), "c0ffee");
 		json_decref(m);
 	}
+	/* Reading a metadata file back: the file itself only; a FIFO (which would block
+	 * the plugin, and with it every pod's ADD behind the lock), a link or a huge file
+	 * reads as no file. */
+	{
+		char f[300], big[1024];
+
+		m = psw_json_read_file(a.meta_path);
+		assert_non_null(m);
+		json_decref(m);
+		snprintf(f, sizeof(f), "%s/fifo.json", dir);
+		assert_int_equal(mkfifo(f, 0644), 0);
+		assert_null(psw_json_read_file(f));
+		snprintf(f, sizeof(f), "%s/link.json", dir);
+		assert_int_equal(symlink(a.meta_path, f), 0);
+		assert_null(psw_json_read_file(f));
+		snprintf(f, sizeof(f), "%s/big.json", dir);
+		snprintf(big, sizeof(big), "printf '{\"a\": \"%%s\"}' \"$(head -c 70000 /dev/zero | tr '\\0' x)\" >%s", f);
+		assert_int_equal(system(big), 0);
+		d = json_load_file(f, 0, NULL); /* valid JSON, only too big */
+		assert_non_null(d);
+		json_decref(d);
+		assert_null(psw_json_read_file(f));
+		assert_null(psw_json_read_file("/nonexistent/x.json"));
+	}
 	/* Unwritable target: an I/O error naming the path. */
 	assert_int_equal(psw_devinfo_write("/proc/nope/x.json", &a, &err), -1);
 	assert_int_equal(err.code, PSW_CNI_E_IO);
