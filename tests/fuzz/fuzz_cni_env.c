@@ -70,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const vars[] = {"CNI_ARGS", "CNI_COMMAND", "CNI_CONTAINERID",
 					   "CNI_IFNAME", "CNI_NETNS", "CNI_PATH", NULL};
+	static char envbuf[6][8192];
 	char *text = malloc(size + 1), *line, *rest;
 	struct psw_cni_env env;
 	struct psw_cni_error err;
@@ -90,10 +91,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		args_oracle(text, &env);
 	if (line)
 		*line = '\n';
-	/* The whole environment; an empty line is an empty (unset) variable. */
+	/* The whole environment; an empty line is an empty (unset) variable. putenv with
+	 * one buffer per variable: setenv keeps every value it was ever given, so millions
+	 * of runs would grow without bound (and hit the RSS limit), not a plugin leak. */
 	rest = text;
-	while ((line = strsep(&rest, "\n")) && vars[i])
-		setenv(vars[i++], line, 1);
+	while ((line = strsep(&rest, "\n")) && vars[i]) {
+		snprintf(envbuf[i], sizeof(envbuf[i]), "%s=%s", vars[i], line);
+		putenv(envbuf[i]);
+		i++;
+	}
 	if (psw_cni_env_load(&env, &err) == 0 && env.container_id && env.ifname)
 		names(&env);
 	free(text);

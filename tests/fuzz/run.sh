@@ -3,17 +3,20 @@
 # AddressSanitizer (with leak detection) and UBSan, starting from its seed corpus
 # tests/fuzz/corpus/TARGET/ (read only: new inputs go to a temporary directory) and its
 # dictionary tests/fuzz/TARGET.dict if there is one. Fails
-# when any target crashes, leaks, trips UBSan or times out on an input; the input that did
+# when any target crashes, leaks, trips UBSan or hangs on an input; the input that did
 # it is kept in $FUZZ_OUT (default build-fuzz/fuzz-out/TARGET/) to reproduce with
 #   build-fuzz/tests/fuzz/fuzz_TARGET INPUT
 # Prints one line per target: how many runs, how long, clean or not.
 # FUZZ_BUILD: the build directory made with -Dfuzz=true (default build-fuzz).
+# FUZZ_TIMEOUT: seconds one input may take (default 60: inputs take well under a
+# millisecond, but a loaded shared machine stalled a process for 14 s).
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 FUZZ_BUILD=${FUZZ_BUILD:-$SRC/build-fuzz}
 [ $# -ge 2 ] || { echo "usage: $0 TARGET... SECONDS" >&2; exit 2; }
 SECONDS_EACH=${*: -1}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-60}
 TARGETS=("${@:1:$#-1}")
 [[ $SECONDS_EACH =~ ^[0-9]+$ ]] && [ "$SECONDS_EACH" -gt 0 ] || { echo "SECONDS must be a positive number, not '$SECONDS_EACH'" >&2; exit 2; }
 
@@ -37,7 +40,7 @@ for t in "${TARGETS[@]}"; do
 	log=$out/fuzz.log
 	dict=()
 	[ -f "$SRC/tests/fuzz/$t.dict" ] && dict=(-dict="$SRC/tests/fuzz/$t.dict")
-	"$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	"$bin" -max_total_time="$SECONDS_EACH" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 -print_final_stats=1 \
 		"${dict[@]}" -artifact_prefix="$out/" "$work" "$seeds" >"$log" 2>&1
 	r=$?
 	runs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | tail -1 | grep -o '[0-9]*' | head -1)
