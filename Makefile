@@ -9,7 +9,7 @@ HUGEPAGES ?= 1024
 APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
 	iproute2 iputils-ping iputils-arping iperf3 tcpdump tshark jq python3 python3-scapy \
-	containernetworking-plugins procps psmisc
+	containernetworking-plugins procps psmisc clang libclang-rt-14-dev
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf
@@ -31,7 +31,7 @@ IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 librte-eal23 librte-
 IMAGE_MARCH ?= x86-64-v2
 IMAGE_DIR = $(BUILD)/image
 
-.PHONY: all deps bench-deps image-deps apt-install hugepages build test demo install image clean benchmark
+.PHONY: all deps bench-deps image-deps apt-install hugepages build test demo install image clean benchmark fuzz
 
 all: build
 
@@ -77,6 +77,19 @@ demo: deps hugepages build
 benchmark: deps bench-deps hugepages build
 	benchmarks/run.sh $(BUILD)
 
+# libFuzzer targets (tests/fuzz/): clang, ASan+UBSan, their own build directory. Each
+# target with a seed corpus in tests/fuzz/corpus/ runs FUZZ_SECONDS.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(wildcard tests/fuzz/corpus/*))
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false --buildtype=debugoptimized
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) fuzz
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_TARGETS) $(FUZZ_SECONDS)
+
 install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX)
 	ninja -C $(BUILD)
@@ -93,4 +106,4 @@ image: deps image-deps
 	IMAGE_PKGS="$(IMAGE_PKGS)" IMAGE_MARCH=$(IMAGE_MARCH) tools/image.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

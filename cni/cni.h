@@ -32,6 +32,7 @@
 #define PSW_CNI_E_SWITCH           100 /* podswitchd refused a request */
 #define PSW_CNI_E_NETNS            101 /* the pod interface could not be set up */
 #define PSW_CNI_E_CHECK            102 /* CHECK found a difference */
+#define PSW_CNI_E_EXISTS           103 /* ADD for an attachment that exists */
 
 #define PSW_CNI_MSG_MAX  512
 #define PSW_CNI_PATH_MAX 4096
@@ -39,6 +40,10 @@
 #define PSW_CNI_SUN_MAX  108
 #define PSW_CNI_IFNAME_MAX 16 /* IFNAMSIZ */
 #define PSW_CNI_PORT_NAME_MAX 64
+/* The MTU range podswitchd's port.add accepts (switch/rpc_port.c): a config outside it
+ * fails at parse time, naming "mtu", rather than in port.add after IPAM. */
+#define PSW_CNI_MTU_MIN 68
+#define PSW_CNI_MTU_MAX 9600
 
 struct psw_cni_error {
 	int code;
@@ -98,6 +103,11 @@ struct psw_netconf {
 	/* memif */
 	bool memif_abstract;
 	unsigned memif_ring_size, memif_buffer_size;
+	/* userspace pods: who may use the pod directory and socket; "" / false = unset */
+	char socket_owner[33];                 /* user name or uid */
+	char socket_group[33];                 /* group name or gid */
+	bool socket_mode_set;
+	unsigned socket_mode;                  /* permission bits (<= 0777) of the socket */
 	/* IPAM: "type" and the object (NULL when there is none) */
 	json_t *ipam;
 	char ipam_type[256];
@@ -154,6 +164,21 @@ int psw_cni_pod_dir(const struct psw_netconf *nc, const struct psw_cni_env *env,
 int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size_t len,
 			struct psw_cni_error *err);
 void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len);
+
+/* socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
+ * ADD: the pod directory gets them (psw_sock_dir_mode) and podswitchd's port options
+ * "owner", "group", "perm" carry them to the socket. */
+struct psw_sock_access {
+	bool uid_set, gid_set, mode_set;
+	unsigned uid, gid;
+	unsigned mode;         /* the socket's permission bits */
+};
+
+int psw_sock_access_resolve(const struct psw_netconf *nc, struct psw_sock_access *out,
+			    struct psw_cni_error *err);
+/* The pod directory's mode for a socket mode: the owner gets rwx, and group and others
+ * get x (search) wherever they get r or w, so they can reach the socket. */
+unsigned psw_sock_dir_mode(unsigned socket_mode);
 
 /* ipam.c: run the IPAM plugin of nc for `command` ("ADD", "DEL", "CHECK", "GC",
  * "STATUS") with the current environment (CNI_COMMAND replaced) and the config on stdin.
@@ -224,7 +249,14 @@ int psw_meta_write(const struct psw_attachment *a, const struct psw_netconf *nc,
 int psw_devinfo_write(const char *path, const struct psw_attachment *a,
 		      struct psw_cni_error *err);
 json_t *psw_devinfo_build(const struct psw_attachment *a);
-/* Write a JSON value to path atomically (tmp + rename), mode 0644. */
+/* A metadata file read back (DEL, GC, ADD's duplicate check): NULL unless it is a regular
+ * file (no link followed, no FIFO waited on) of at most PSW_CNI_META_MAX bytes holding
+ * JSON. A pod may own its directory and put anything there. */
+#define PSW_CNI_META_MAX (64 * 1024)
+json_t *psw_json_read_file(const char *path);
+/* Write a JSON value to path atomically (tmp + rename), mode 0644; the temporary file is
+ * created fresh (O_EXCL, no links followed), so a pod that owns the directory cannot
+ * redirect the write. */
 int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err);
 
 /* tombstone.c: "<control socket>.deleted/<port>.json" names an attachment whose DEL
@@ -233,6 +265,27 @@ int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err);
  * removed the port, or ADD made it again). */
 int psw_tombstone(const struct psw_netconf *nc, const struct psw_cni_env *env,
 		  const char *port, bool write, struct psw_cni_error *err);
+
+/* The pod directory's owner and mode as found before an ADD changed them. */
+struct psw_dir_state {
+	bool saved;
+	unsigned uid, gid, mode;
+};
+
+/* Give dir the configured owner, group and mode (nothing when none is set); *before
+ * keeps what it had, for psw_pod_dir_restore when the ADD fails later. */
+int psw_pod_dir_set_access(const char *dir, const struct psw_sock_access *acc,
+			   struct psw_dir_state *before, struct psw_cni_error *err);
+void psw_pod_dir_restore(const char *dir, const struct psw_dir_state *before);
+/* CHECK: dir has the configured owner, group and mode (error 102 naming the key). */
+int psw_pod_dir_check_access(const char *dir, const struct psw_netconf *nc,
+			     const struct psw_sock_access *acc, struct psw_cni_error *err);
+
+/* DEL, GC: an attachment's files in its pod directory, and the directory once empty. A
+ * new sandbox of the same pod reuses the directory: when the metadata file names another
+ * container, the files are that sandbox's and stay (a late DEL of the old one must not
+ * cut the new one off). */
+void psw_pod_files_remove(const char *pod_dir, const char *ifname, const char *container_id);
 
 /* netns.c: kernel interface set-up through libnl-route-3. */
 struct psw_link_conf {
@@ -252,6 +305,8 @@ int psw_netns_check(const char *netns, const char *ifname, const char *mac,
 		    const struct psw_ipam_result *ipam, struct psw_cni_error *err);
 /* Delete ifname in netns if it is there. 0 also when the netns or link is gone. */
 int psw_netns_del_link(const char *netns, const char *ifname, struct psw_cni_error *err);
+/* 1 when netns holds an interface named ifname, 0 when it does not, -1 on error. */
+int psw_netns_link_exists(const char *netns, const char *ifname, struct psw_cni_error *err);
 /* 1 when the netns path exists and is a network namespace, 0 when absent, -1 otherwise. */
 int psw_netns_exists(const char *netns, struct psw_cni_error *err);
 

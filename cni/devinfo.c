@@ -4,7 +4,8 @@
  * directory the pod mounts, see cni/README.md); the NPWG device-info file goes where
  * Multus asks (runtimeConfig.CNIDeviceInfoFile) and ends up in the pod's network-status
  * annotation. Files are written atomically (temporary file + rename) so a pod polling for
- * them never reads half a file. Plugin process only.
+ * them never reads half a file. The pod directory's owner and mode (socketOwner, socketGroup,
+ * socketMode) are set and checked here too. Plugin process only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +47,11 @@ int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err)
 		return psw_cni_err(err, PSW_CNI_E_IO, "cannot create the directory of %s: %s",
 				   path, strerror(-rc));
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A pod may own its directory (socketOwner): never write through a name it could
+	 * have planted (a link to a host file). A fresh file, and rename() replaces the
+	 * final name itself, not what it points to. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return psw_cni_err(err, PSW_CNI_E_IO, "cannot write %s: %s", tmp, strerror(errno));
 	if (json_dumpfd(v, fd, JSON_INDENT(2) | JSON_SORT_KEYS) || write(fd, "\n", 1) != 1 ||
@@ -63,6 +68,22 @@ int psw_json_write_file(const char *path, json_t *v, struct psw_cni_error *err)
 		return psw_cni_err(err, PSW_CNI_E_IO, "cannot rename %s: %s", tmp, strerror(rc));
 	}
 	return 0;
+}
+
+json_t *psw_json_read_file(const char *path)
+{
+	struct stat st;
+	json_t *v = NULL;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer; it is then refused. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PSW_CNI_META_MAX)
+		v = json_loadfd(fd, 0, NULL);
+	close(fd);
+	return v;
 }
 
 json_t *psw_devinfo_build(const struct psw_attachment *a)
@@ -147,4 +168,108 @@ int psw_meta_write(const struct psw_attachment *a, const struct psw_netconf *nc,
 	rc = psw_json_write_file(a->meta_path, m, err);
 	json_decref(m);
 	return rc;
+}
+
+int psw_pod_dir_set_access(const char *dir, const struct psw_sock_access *acc,
+			   struct psw_dir_state *before, struct psw_cni_error *err)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (!acc->uid_set && !acc->gid_set && !acc->mode_set)
+		return 0;
+	/* Through a descriptor opened without following links: the pod may own the
+	 * directory's contents, never the directory entry itself (socketDir is root's). */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = psw_cni_err(err, PSW_CNI_E_IO, "cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	before->saved = true;
+	before->uid = st.st_uid;
+	before->gid = st.st_gid;
+	before->mode = st.st_mode & 07777;
+	if ((acc->uid_set || acc->gid_set) &&
+	    fchown(fd, acc->uid_set ? acc->uid : (uid_t)-1, acc->gid_set ? acc->gid : (gid_t)-1)) {
+		rc = psw_cni_err(err, PSW_CNI_E_IO, "cannot give %s to uid %d gid %d: %s", dir,
+				 acc->uid_set ? (int)acc->uid : -1, acc->gid_set ? (int)acc->gid : -1,
+				 strerror(errno));
+		goto out;
+	}
+	/* After chown, which may clear set-id bits; mkdir honoured the umask. */
+	if (acc->mode_set && fchmod(fd, psw_sock_dir_mode(acc->mode)))
+		rc = psw_cni_err(err, PSW_CNI_E_IO, "cannot set the mode of %s: %s", dir,
+				 strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void psw_pod_dir_restore(const char *dir, const struct psw_dir_state *before)
+{
+	int fd;
+
+	if (!before->saved)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, before->uid, before->gid) || fchmod(fd, before->mode))
+		fprintf(stderr, "podswitch: undo: cannot restore owner and mode of %s: %s\n", dir,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+int psw_pod_dir_check_access(const char *dir, const struct psw_netconf *nc,
+			     const struct psw_sock_access *acc, struct psw_cni_error *err)
+{
+	struct stat st;
+
+	if (!acc->uid_set && !acc->gid_set && !acc->mode_set)
+		return 0;
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return psw_cni_err(err, PSW_CNI_E_CHECK, "pod directory %s is missing", dir);
+	if (acc->uid_set && st.st_uid != acc->uid)
+		return psw_cni_err(err, PSW_CNI_E_CHECK,
+				   "pod directory %s has owner %u, \"socketOwner\" is %s", dir,
+				   (unsigned)st.st_uid, nc->socket_owner);
+	if (acc->gid_set && st.st_gid != acc->gid)
+		return psw_cni_err(err, PSW_CNI_E_CHECK,
+				   "pod directory %s has group %u, \"socketGroup\" is %s", dir,
+				   (unsigned)st.st_gid, nc->socket_group);
+	if (acc->mode_set && (st.st_mode & 07777) != psw_sock_dir_mode(acc->mode))
+		return psw_cni_err(err, PSW_CNI_E_CHECK,
+				   "pod directory %s has mode %04o, \"socketMode\" %04o needs %04o", dir,
+				   (unsigned)(st.st_mode & 07777), acc->mode,
+				   psw_sock_dir_mode(acc->mode));
+	return 0;
+}
+
+static void unlink_quiet(const char *path)
+{
+	if (unlink(path) && errno != ENOENT)
+		fprintf(stderr, "podswitch: cannot remove %s: %s\n", path, strerror(errno));
+}
+
+void psw_pod_files_remove(const char *pod_dir, const char *ifname, const char *container_id)
+{
+	char p[PSW_CNI_PATH_MAX + 32];
+	json_t *meta;
+	const char *owner;
+
+	snprintf(p, sizeof(p), "%s/%s.json", pod_dir, ifname);
+	meta = psw_json_read_file(p);
+	owner = json_string_value(json_object_get(meta, "containerId"));
+	if (owner && container_id && strcmp(owner, container_id)) {
+		fprintf(stderr, "podswitch: %s belongs to container %s, not %s: kept\n", p, owner,
+			container_id);
+		json_decref(meta);
+		return;
+	}
+	json_decref(meta);
+	unlink_quiet(p);
+	snprintf(p, sizeof(p), "%s/%s.sock", pod_dir, ifname);
+	unlink_quiet(p);
+	if (rmdir(pod_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		fprintf(stderr, "podswitch: cannot remove %s: %s\n", pod_dir, strerror(errno));
 }

@@ -35,6 +35,7 @@ struct cmd {
 	struct psw_netconf nc;
 	struct psw_cni_error err;
 	int lock_fd;
+	struct psw_sock_access access;  /* ADD, CHECK: socketOwner/Group/Mode resolved */
 };
 
 static __attribute__((format(printf, 1, 2))) void warn(const char *fmt, ...)
@@ -180,32 +181,6 @@ static void unlink_quiet(const char *path)
 		warn("cannot remove %s: %s", path, strerror(errno));
 }
 
-/* Removes an attachment's files in its pod directory, and the directory once empty. A
- * new sandbox of the same pod reuses the directory: when the metadata file names another
- * container, the files are that sandbox's and stay (a late DEL of the old one must not
- * cut the new one off). */
-static void remove_files(const char *pod_dir, const char *ifname, const char *container_id)
-{
-	char p[PSW_CNI_PATH_MAX + 32];
-	json_t *meta;
-	const char *owner;
-
-	snprintf(p, sizeof(p), "%s/%s.json", pod_dir, ifname);
-	meta = json_load_file(p, 0, NULL);
-	owner = json_string_value(json_object_get(meta, "containerId"));
-	if (owner && container_id && strcmp(owner, container_id)) {
-		warn("%s belongs to container %s, not %s: kept", p, owner, container_id);
-		json_decref(meta);
-		return;
-	}
-	json_decref(meta);
-	unlink_quiet(p);
-	snprintf(p, sizeof(p), "%s/%s.sock", pod_dir, ifname);
-	unlink_quiet(p);
-	if (rmdir(pod_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
-		warn("cannot remove %s: %s", pod_dir, strerror(errno));
-}
-
 static json_t *external_ids(struct cmd *c, const struct psw_attachment *a)
 {
 	json_t *ids = json_pack("{s:s, s:s, s:s, s:s}", "cni.container_id", c->env.container_id,
@@ -247,6 +222,26 @@ static void tap_pod_options(struct cmd *c, const struct psw_ipam_result *ipam, j
 		json_object_set_new(opts, "routes", json_deep_copy(ipam->routes));
 }
 
+/* podswitchd's socket options (README "Ports"): numeric ids, so that both processes
+ * mean the same user; an octal string for the mode. */
+static void sock_access_opts(const struct psw_sock_access *acc, json_t *opts)
+{
+	char buf[16];
+
+	if (acc->uid_set) {
+		snprintf(buf, sizeof(buf), "%u", acc->uid);
+		json_object_set_new(opts, "owner", json_string(buf));
+	}
+	if (acc->gid_set) {
+		snprintf(buf, sizeof(buf), "%u", acc->gid);
+		json_object_set_new(opts, "group", json_string(buf));
+	}
+	if (acc->mode_set) {
+		snprintf(buf, sizeof(buf), "0%03o", acc->mode);
+		json_object_set_new(opts, "perm", json_string(buf));
+	}
+}
+
 static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 			       const char *tap_name, const struct psw_ipam_result *ipam)
 {
@@ -263,6 +258,7 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 			json_object_set_new(p, "mac", json_string(a->mac));
 		break;
 	case PSW_IFACE_VHOST_USER:
+		sock_access_opts(&c->access, opts);
 		json_object_set_new(opts, "socket", json_string(a->socket_path));
 		json_object_set_new(opts, "mode",
 				    json_string(c->nc.vhost_switch_server ? "server" : "client"));
@@ -275,6 +271,7 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 			json_object_set_new(opts, "abstract", json_true());
 			json_object_set_new(opts, "netns", json_string(c->env.netns));
 		} else {
+			sock_access_opts(&c->access, opts);
 			json_object_set_new(opts, "socket", json_string(a->socket_path));
 			json_object_set_new(opts, "abstract", json_false());
 		}
@@ -323,6 +320,51 @@ static int attachment_init(struct cmd *c, struct psw_attachment *a)
 	return 0;
 }
 
+/* An ADD for an attachment that already exists is an error (CNI spec 1.1.0, "ADD"). It is
+ * checked before anything is made, so that the failed call owns nothing and its undo
+ * cannot touch the existing attachment's port, interface, files or lease. */
+static int attachment_exists(struct cmd *c, struct psw_client *cl, const struct psw_attachment *a)
+{
+	json_t *port, *ids;
+	int code, n;
+
+	port = call(c, cl, "port.get", json_pack("{s:s}", "name", a->port_name), &code);
+	if (port) {
+		ids = json_object_get(port, "external_ids");
+		psw_cni_err(&c->err, PSW_CNI_E_EXISTS,
+			    "attachment %s/%s exists (port %s of container %s, ifname %s): ADD ran before without DEL",
+			    c->env.container_id, c->env.ifname, a->port_name,
+			    json_string_value(json_object_get(ids, "cni.container_id")) ?: "?",
+			    json_string_value(json_object_get(ids, "cni.ifname")) ?: "?");
+		json_decref(port);
+		return -1;
+	}
+	if (code != PSW_RPC_NOT_FOUND)
+		return -1;
+	if (a->iface == PSW_IFACE_TAP) {
+		if ((n = psw_netns_link_exists(c->env.netns, c->env.ifname, &c->err)) != 0) {
+			if (n > 0)
+				psw_cni_err(&c->err, PSW_CNI_E_NETNS,
+					    "interface %s already exists in %s", c->env.ifname,
+					    c->env.netns);
+			return -1;
+		}
+	} else {
+		/* The metadata file of this very attachment (a new sandbox of the pod, with
+		 * another container id, reuses the directory and may overwrite it). */
+		json_t *meta = psw_json_read_file(a->meta_path);
+		const char *owner = json_string_value(json_object_get(meta, "containerId"));
+		bool mine = owner && !strcmp(owner, c->env.container_id);
+
+		json_decref(meta);
+		if (mine)
+			return psw_cni_err(&c->err, PSW_CNI_E_EXISTS,
+					   "attachment %s/%s exists (metadata file %s): ADD ran before without DEL",
+					   c->env.container_id, c->env.ifname, a->meta_path);
+	}
+	return 0;
+}
+
 static int cmd_add(struct cmd *c)
 {
 	struct psw_ipam_result ipam = {0};
@@ -330,7 +372,10 @@ static int cmd_add(struct cmd *c)
 	struct psw_client *cl = NULL;
 	struct psw_cni_error undo_err, first;
 	char tap[PSW_CNI_IFNAME_MAX];
-	bool ipam_done = false, port_done = false, dir_made = false;
+	/* What this call made: the undo removes exactly these, nothing it found. */
+	bool ipam_done = false, port_done = false, dir_made = false, meta_done = false;
+	bool devinfo_done = false;
+	struct psw_dir_state dir_before = {0};
 	json_t *ipam_res = NULL, *r = NULL, *res;
 	unsigned char mac[6];
 	int rc = -1, n, code;
@@ -341,7 +386,7 @@ static int cmd_add(struct cmd *c)
 				    c->env.netns);
 		return -1;
 	}
-	if (attachment_init(c, &a))
+	if (attachment_init(c, &a) || psw_sock_access_resolve(&c->nc, &c->access, &c->err))
 		return -1;
 	if (c->nc.mac_set || c->env.mac_set || a.iface != PSW_IFACE_TAP) {
 		if (c->nc.mac_set)
@@ -357,11 +402,15 @@ static int cmd_add(struct cmd *c)
 	/* Fail early, before IPAM hands out an address. */
 	if (!(cl = connect_switch(c, PSW_CNI_E_TRY_AGAIN)))
 		goto undo;
-	/* From here on IPAM may hold an address, even when its ADD failed half-way (or
-	 * answered nonsense): DEL of what it does not hold is a no-op for it. */
-	ipam_done = c->nc.ipam != NULL;
+	if (attachment_exists(c, cl, &a))
+		goto undo;
+	/* IPAM DEL releases whatever the plugin holds for (container id, ifname), so it is
+	 * asked only when its ADD succeeded here: a plugin whose ADD fails holds nothing
+	 * new (the spec makes it clean up), and a DEL could release a lease this call did
+	 * not take (host-local refuses a second lease for the same attachment). */
 	if (psw_ipam_exec(&c->nc, "ADD", c->env.path, &ipam_res, &c->err))
 		goto undo;
+	ipam_done = c->nc.ipam != NULL;
 	if (psw_ipam_result_parse(ipam_res, &ipam, &c->err))
 		goto undo;
 	if (a.pod_dir[0]) {
@@ -372,6 +421,8 @@ static int cmd_add(struct cmd *c)
 				    strerror(errno));
 			goto undo;
 		}
+		if (psw_pod_dir_set_access(a.pod_dir, &c->access, &dir_before, &c->err))
+			goto undo;
 		/* A socket left by an earlier sandbox of the same pod would look live. */
 		if (a.socket_path[0])
 			unlink(a.socket_path);
@@ -398,9 +449,14 @@ static int cmd_add(struct cmd *c)
 			goto undo;
 	} else if (psw_meta_write(&a, &c->nc, &c->env, &ipam, &c->err)) {
 		goto undo;
+	} else {
+		meta_done = true;
 	}
-	if (c->nc.device_info_file[0] && psw_devinfo_write(c->nc.device_info_file, &a, &c->err))
-		goto undo;
+	if (c->nc.device_info_file[0]) {
+		if (psw_devinfo_write(c->nc.device_info_file, &a, &c->err))
+			goto undo;
+		devinfo_done = true;
+	}
 	res = psw_result_build(c->nc.version, &a, &ipam, c->nc.dns);
 	if (c->nc.prev_result) {
 		json_t *chained = psw_result_chain(c->nc.prev_result, res);
@@ -415,19 +471,22 @@ static int cmd_add(struct cmd *c)
 undo:
 	/* Undo in reverse; the first error is the one reported. */
 	first = c->err;
-	if (c->nc.device_info_file[0])
+	if (devinfo_done)
 		unlink_quiet(c->nc.device_info_file);
-	if (a.meta_path[0])
+	if (meta_done)
 		unlink_quiet(a.meta_path);
-	/* The port's tap goes with the port (it is back in the host if it was moved). */
-	if (port_done && port_del(c, cl, a.port_name))
-		warn("undo: removing port %s failed: %s", a.port_name, c->err.msg);
-	if (a.pod_dir[0]) {
+	/* The port's tap goes with the port (it is back in the host if it was moved); its
+	 * socket is this call's once the port was added (made by podswitchd or the pod). */
+	if (port_done) {
+		if (port_del(c, cl, a.port_name))
+			warn("undo: removing port %s failed: %s", a.port_name, c->err.msg);
 		if (a.socket_path[0])
 			unlink_quiet(a.socket_path);
-		if (dir_made)
-			rmdir(a.pod_dir);
 	}
+	if (dir_made)
+		rmdir(a.pod_dir);
+	else
+		psw_pod_dir_restore(a.pod_dir, &dir_before);
 	if (ipam_done && psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &undo_err))
 		warn("undo: IPAM release failed: %s", undo_err.msg);
 	c->err = first;
@@ -505,7 +564,7 @@ static int cmd_del(struct cmd *c)
 	if (psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &c->err))
 		return -1;
 	if (a.pod_dir[0])
-		remove_files(a.pod_dir, a.ifname, c->env.container_id);
+		psw_pod_files_remove(a.pod_dir, a.ifname, c->env.container_id);
 	if (c->nc.device_info_file[0])
 		unlink_quiet(c->nc.device_info_file);
 	if (port_failed) {
@@ -567,6 +626,9 @@ static int cmd_check(struct cmd *c)
 				    a.meta_path);
 			goto out;
 		}
+		if (psw_sock_access_resolve(&c->nc, &c->access, &c->err) ||
+		    psw_pod_dir_check_access(a.pod_dir, &c->nc, &c->access, &c->err))
+			goto out;
 		(void)link;
 	}
 	if (psw_ipam_exec(&c->nc, "CHECK", c->env.path, NULL, &c->err))
@@ -653,7 +715,7 @@ static void gc_dirs(struct cmd *c)
 			if (n < 6 || strcmp(fe->d_name + n - 5, ".json") || n - 5 >= sizeof(ifname))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", pod_dir, fe->d_name);
-			m = json_load_file(path, 0, NULL);
+			m = psw_json_read_file(path);
 			net = json_string_value(json_object_get(m, "networkName"));
 			cid = json_string_value(json_object_get(m, "containerId"));
 			snprintf(ifname, sizeof(ifname), "%.*s", (int)(n - 5), fe->d_name);
@@ -708,7 +770,7 @@ static int cmd_gc(struct cmd *c)
 		}
 		ipam_release(c, cid, ifn);
 		if (dir && under_socket_dir(c, dir))
-			remove_files(dir, ifn, cid);
+			psw_pod_files_remove(dir, ifn, cid);
 	}
 	json_decref(list);
 	psw_client_close(cl);

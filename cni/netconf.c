@@ -8,7 +8,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,16 +92,29 @@ const char *psw_cni_iface_name(enum psw_cni_iface i)
 	return "?";
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int psw_mac_parse(const char *s, unsigned char mac[6])
 {
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6 || strlen(s) != 17)
+	/* Exactly "xx:xx:xx:xx:xx:xx" (sscanf's %2x also took " 2", "+2" and "0x"). */
+	if (strlen(s) != 17)
 		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = v[i];
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -1;
+		mac[i] = (unsigned char)(hi << 4 | lo);
+	}
 	if (mac[0] & 1)
 		return -1; /* multicast: not an interface address */
 	return 0;
@@ -346,6 +361,50 @@ static int parse_memif(struct psw_netconf *nc, json_t *o, struct psw_cni_error *
 	return 0;
 }
 
+/* socketOwner / socketGroup: a user or group name, or a numeric id (string or integer). */
+static int get_id(json_t *obj, const char *key, char *out, size_t len, struct psw_cni_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+
+	if (!v)
+		return 0;
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0 || json_integer_value(v) >= UINT32_MAX)
+			return bad_field(err, "", key, "a name or an id from 0 to 4294967294");
+		snprintf(out, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return 0;
+	}
+	s = json_string_value(v);
+	if (!s || !all_name_chars(s) || strlen(s) >= len)
+		return bad_field(err, "", key, "a name of [A-Za-z0-9_.-] (at most 32) or a numeric id");
+	snprintf(out, len, "%s", s);
+	return 0;
+}
+
+/* socketMode: an octal string such as "0660" (JSON has no octal numbers). */
+static int get_mode(json_t *obj, const char *key, bool *set, unsigned *out,
+		    struct psw_cni_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s = json_string_value(v);
+	unsigned m = 0;
+	size_t n;
+
+	if (!v)
+		return 0;
+	n = s ? strlen(s) : 0;
+	if (n < 3 || n > 4 || strspn(s, "01234567") != n)
+		return bad_field(err, "", key, "an octal mode of 3 or 4 digits such as \"0660\"");
+	for (size_t i = 0; i < n; i++)
+		m = m * 8 + (unsigned)(s[i] - '0');
+	if (m > 0777)
+		return bad_field(err, "", key, "permission bits only (at most \"0777\")");
+	*out = m;
+	*set = true;
+	return 0;
+}
+
 static int parse_runtime_config(struct psw_netconf *nc, json_t *rc, struct psw_cni_error *err)
 {
 	json_t *v;
@@ -376,7 +435,7 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 		"disableGC",
 		/* podswitch's own */
 		"socket", "network", "interface", "mtu", "socketDir", "timeout", "vhostUser",
-		"memif", NULL,
+		"memif", "socketOwner", "socketGroup", "socketMode", NULL,
 	};
 	json_t *o = nc->raw, *v;
 	char type[64], iface[16] = "tap";
@@ -409,7 +468,7 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 	if (get_string(o, "", "socket", false, nc->control_socket, sizeof(nc->control_socket), err) ||
 	    get_string(o, "", "network", false, nc->network, sizeof(nc->network), err) ||
 	    get_string(o, "", "interface", false, iface, sizeof(iface), err) ||
-	    get_uint(o, "", "mtu", 68, 65535, &nc->mtu, err) ||
+	    get_uint(o, "", "mtu", PSW_CNI_MTU_MIN, PSW_CNI_MTU_MAX, &nc->mtu, err) ||
 	    get_string(o, "", "socketDir", false, nc->socket_dir, sizeof(nc->socket_dir), err) ||
 	    get_uint(o, "", "timeout", 100, 600000, &timeout, err) ||
 	    check_object(o, "args", err) || check_object(o, "dns", err) ||
@@ -441,6 +500,16 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 	if (json_object_get(o, "memif") && nc->iface != PSW_IFACE_MEMIF)
 		return psw_cni_err(err, PSW_CNI_E_CONFIG,
 				   "network config: \"memif\" needs \"interface\": \"memif\"");
+	if (get_id(o, "socketOwner", nc->socket_owner, sizeof(nc->socket_owner), err) ||
+	    get_id(o, "socketGroup", nc->socket_group, sizeof(nc->socket_group), err) ||
+	    get_mode(o, "socketMode", &nc->socket_mode_set, &nc->socket_mode, err))
+		return -1;
+	if ((nc->socket_owner[0] || nc->socket_group[0] || nc->socket_mode_set) &&
+	    nc->iface == PSW_IFACE_TAP)
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"%s\" needs \"interface\": \"vhost-user\" or \"memif\"",
+				   nc->socket_owner[0] ? "socketOwner" :
+				   nc->socket_group[0] ? "socketGroup" : "socketMode");
 
 	if ((v = json_object_get(o, "ipam")) && !json_is_null(v)) {
 		if (!json_is_object(v))
@@ -520,6 +589,67 @@ void psw_netconf_free(struct psw_netconf *nc)
 {
 	json_decref(nc->raw);
 	nc->raw = NULL;
+}
+
+/* A name or decimal id; 1 when s is all digits (then *id is set). */
+static int numeric_id(const char *s, unsigned *id)
+{
+	unsigned long long v = 0;
+
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v >= UINT32_MAX)
+			return 0;
+	}
+	*id = (unsigned)v;
+	return 1;
+}
+
+int psw_sock_access_resolve(const struct psw_netconf *nc, struct psw_sock_access *out,
+			    struct psw_cni_error *err)
+{
+	char buf[4096];
+
+	memset(out, 0, sizeof(*out));
+	if (nc->socket_owner[0]) {
+		struct passwd pw, *res = NULL;
+
+		if (!numeric_id(nc->socket_owner, &out->uid)) {
+			if (getpwnam_r(nc->socket_owner, &pw, buf, sizeof(buf), &res) || !res)
+				return psw_cni_err(err, PSW_CNI_E_CONFIG,
+						   "network config: \"socketOwner\": no user \"%s\" on this node",
+						   nc->socket_owner);
+			out->uid = pw.pw_uid;
+		}
+		out->uid_set = true;
+	}
+	if (nc->socket_group[0]) {
+		struct group gr, *res = NULL;
+
+		if (!numeric_id(nc->socket_group, &out->gid)) {
+			if (getgrnam_r(nc->socket_group, &gr, buf, sizeof(buf), &res) || !res)
+				return psw_cni_err(err, PSW_CNI_E_CONFIG,
+						   "network config: \"socketGroup\": no group \"%s\" on this node",
+						   nc->socket_group);
+			out->gid = gr.gr_gid;
+		}
+		out->gid_set = true;
+	}
+	out->mode_set = nc->socket_mode_set;
+	out->mode = nc->socket_mode;
+	return 0;
+}
+
+unsigned psw_sock_dir_mode(unsigned m)
+{
+	m |= 0700;
+	if (m & 0060)
+		m |= 0010;
+	if (m & 0006)
+		m |= 0001;
+	return m;
 }
 
 /* ---- environment ---- */

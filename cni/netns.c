@@ -442,6 +442,34 @@ int psw_netns_check(const char *netns, const char *ifname, const char *mac,
 	return rc;
 }
 
+int psw_netns_link_exists(const char *netns, const char *ifname, struct psw_cni_error *err)
+{
+	struct rtnl_link *link = NULL;
+	struct nl_sock *sk;
+	int back, rc, nrc;
+
+	if (enter(netns, &back, err))
+		return -1;
+	sk = nl_open(err);
+	if (!sk) {
+		leave(back);
+		return -1;
+	}
+	nrc = rtnl_link_get_kernel(sk, 0, ifname, &link);
+	if (nrc == 0)
+		rc = 1;
+	else if (nrc == -NLE_OBJ_NOTFOUND || nrc == -NLE_NODEV)
+		rc = 0;
+	else
+		rc = psw_cni_err(err, PSW_CNI_E_NETNS, "reading %s in %s: %s", ifname, netns,
+				 nl_geterror(nrc));
+	if (link)
+		rtnl_link_put(link);
+	nl_socket_free(sk);
+	leave(back);
+	return rc;
+}
+
 int psw_netns_del_link(const char *netns, const char *ifname, struct psw_cni_error *err)
 {
 	struct rtnl_link *link = NULL;

@@ -50,9 +50,12 @@ ok "ports $PA, $PB carry container id, ifname, namespace/pod${NETWORK:+, joined 
 connect_pods "$PA" "$PB"
 ip netns exec ${NSP}a ping -c 3 -i 0.2 -W 2 "$IPB" >"$T/ping1" || fail "ping a -> b: $(cat "$T/ping1")"
 ip netns exec ${NSP}b ping -c 3 -i 0.2 -W 2 "$IPA" >"$T/ping2" || fail "ping b -> a: $(cat "$T/ping2")"
-[ "$(rpc port.get "{\"name\": \"$PA\"}" | jq '.stats.rx_packets // .counters.rx_packets // 0')" -gt 0 ] \
-	|| echo "# note: no rx counter in port.get"
-ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}"
+# What `podswitchctl port show` tells a user: each pod's port received what the pod sent
+# (3 echo requests and 3 replies, plus ARP) and sent it what the other pod sent.
+counted() { rpc port.get "{\"name\": \"$1\"}" | jq -e '.stats.rx_packets >= 6 and .stats.tx_packets >= 6' >/dev/null; }
+wait_until 5 counted "$PA" && wait_until 5 counted "$PB" \
+	|| fail "port counters do not show the pings: $PA $(rpc port.get "{\"name\": \"$PA\"}" | jq -c .stats), $PB $(rpc port.get "{\"name\": \"$PB\"}" | jq -c .stats)"
+ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}; both ports count >= 6 packets each way"
 
 # 3. CHECK with the prevResult of ADD passes; a prevResult with an address the pod does
 # not have fails with a CNI error.
@@ -63,6 +66,34 @@ with_prev "$T/net.json" "$T/bad-prev.json" "$T/check-bad.json"
 if cni CHECK ctr-a "$NSA" eth0 "$T/check-bad.json" >"$T/out"; then fail "CHECK with a wrong address passed"; fi
 jq -e '.code == 102 and (.msg | contains("10.244.1.250/24"))' "$T/out" >/dev/null || fail "CHECK error: $(cat "$T/out")"
 ok "CHECK passes for the pod as added, fails (code 102) for an address it lacks"
+
+# 3b. A second ADD for an attachment that exists (same container id and ifname) is an
+# error (CNI spec), and its failure must not undo the first ADD: pod a keeps its port,
+# eth0 with its address, and its host-local lease (the lease file names ctr-a); CHECK
+# still passes; traffic still flows.
+lease_a=$IPAM/podswitch/$IPA
+[ -f "$lease_a" ] || fail "no lease file $lease_a: $(ipam_leases)"
+if cni ADD ctr-a "$NSA" eth0 "$T/net.json" "$(k8s_args default pod-a ctr-a)" >"$T/dup.json"; then
+	fail "a second ADD for ctr-a/eth0 succeeded: $(cat "$T/dup.json")"
+fi
+jq -e '.code == 103 and (.msg | contains("ctr-a")) and (.msg | contains("eth0"))' "$T/dup.json" >/dev/null \
+	|| fail "duplicate ADD error: $(cat "$T/dup.json")"
+[ "$(port_of ctr-a eth0)" = "$PA" ] || fail "duplicate ADD removed port $PA: $(cni_ports)"
+[ -f "$lease_a" ] && grep -q '^ctr-a' "$lease_a" || fail "duplicate ADD released pod a's lease $IPA: $(ipam_leases)"
+ip -n ${NSP}a addr show eth0 | grep "inet $IPA/" >/dev/null || fail "eth0 of pod a lost $IPA: $(ip -n ${NSP}a addr)"
+cni CHECK ctr-a "$NSA" eth0 "$T/check-a.json" "$(k8s_args default pod-a ctr-a)" >"$T/out" || fail "CHECK a after the duplicate ADD: $(cat "$T/out")"
+ip netns exec ${NSP}b ping -c 1 -W 2 "$IPA" >"$T/ping3" || fail "ping b -> a after the duplicate ADD: $(cat "$T/ping3")"
+# host-local must not hand the address to anyone else: in a pool of exactly pod a's
+# address, the next pod gets nothing (it would get $IPA had the lease been released).
+jq --arg ip "$IPA" '.ipam.ranges = [[{subnet: "10.244.1.0/24", rangeStart: $ip, rangeEnd: $ip, gateway: "10.244.1.1"}]]' \
+	"$T/net.json" >"$T/net-tight.json"
+mkns ${NSP}c; NSC=/var/run/netns/${NSP}c
+if cni ADD ctr-c "$NSC" eth0 "$T/net-tight.json" >"$T/c.json"; then
+	fail "host-local gave pod c an address from a pool of pod a's only: $(cat "$T/c.json")"
+fi
+jq -e '.msg | startswith("host-local ADD:")' "$T/c.json" >/dev/null || fail "ADD c in a full pool: $(cat "$T/c.json")"
+[ -z "$(port_of ctr-c eth0)" ] || fail "failed ADD c left a port"
+ok "a duplicate ADD fails (103) and leaves pod a's port, address, lease, CHECK and traffic intact"
 
 # 4. Multus: a second interface net1 on a second network in pod a; MAC from runtimeConfig.
 NET2=

@@ -47,6 +47,7 @@ echo '{"cniVersion": "1.0.0", "type": "podswitch"}' >"$T/noname"
 expect_error 7 '"name" is missing' cni ADD c1 "$NSA" eth0 "$T/noname"
 expect_error 2 'unknown field "colour"' cni ADD c1 "$NSA" eth0 "$(conf 1.0.0 '"colour": "blue"')"
 expect_error 7 '"mtu" must be' cni ADD c1 "$NSA" eth0 "$(conf 1.0.0 '"mtu": "big"')"
+expect_error 7 '"mtu" must be an integer from 68 to 9600' cni ADD c1 "$NSA" eth0 "$(conf 1.0.0 '"mtu": 9601')"
 expect_error 7 '"interface" must be' cni ADD c1 "$NSA" eth0 "$(conf 1.0.0 '"interface": "ethernet"')"
 expect_error 2 'unknown field "memif.ring"' cni ADD c1 "$NSA" eth0 "$(conf 1.0.0 '"interface": "memif", "memif": {"ring": 4}')"
 expect_error 7 '"runtimeConfig.mac" must be' cni ADD c1 "$NSA" eth0 "$(conf 1.0.0 '"runtimeConfig": {"mac": "zz"}')"
@@ -84,7 +85,21 @@ ip -n ${NSP}a link add eth0 type veth peer name eth0peer
 expect_error 101 "already exists" cni ADD c1 "$NSA" eth0 "$C"
 ip -n ${NSP}a link del eth0
 nothing_left "failed ADDs"
-ok "IPAM missing (7) or failing (its error passed on); ADD failing after IPAM (unknown network: 100, name taken in the pod: 101) releases the lease and the port"
+ok "IPAM missing (7) or failing (its error passed on); ADD failing after IPAM (unknown network: 100, device-info: 5) releases the lease and the port; eth0 taken in the pod (101)"
+
+# A failed ADD releases only what it took. The attachment's port is gone (as after a
+# podswitchd that lost it) but its lease is not: a second ADD fails in host-local
+# ("duplicate allocation"), and must not ask host-local to DEL the lease it did not take.
+cni ADD c3 "$NSA" eth0 "$C" >"$T/c3.json" || fail "ADD c3: $(cat "$T/c3.json")"
+IP3=$(jq -r '.ips[0].address | split("/")[0]' "$T/c3.json")
+rpc port.del "{\"name\": \"$(port_of c3 eth0)\"}" >/dev/null || fail "port.del of c3"
+if cni ADD c3 "$NSA" eth0 "$C" >"$T/err.json"; then fail "second ADD of c3 passed: $(cat "$T/err.json")"; fi
+jq -e '.msg | contains("duplicate allocation")' "$T/err.json" >/dev/null || fail "second ADD of c3: $(cat "$T/err.json")"
+[ "$(ipam_leases | xargs -r -n1 basename)" = "$IP3" ] || fail "the failed ADD released c3's lease $IP3: $(ipam_leases)"
+[ -z "$(cni_ports)" ] || fail "the failed ADD left a port: $(cni_ports)"
+cni DEL c3 "$NSA" eth0 "$C" >"$T/out" || fail "DEL c3: $(cat "$T/out")"
+nothing_left "DEL c3"
+ok "an ADD whose IPAM fails does not release the attachment's existing lease"
 
 # 4. Every cniVersion gets a result of its own shape; VERSION lists them.
 for v in 0.3.1 0.4.0 1.0.0 1.1.0; do

@@ -72,6 +72,18 @@ wait_until 20 link_up "$PV" \
 ip netns exec ${NSP}k ping -c 3 -i 0.3 -W 2 "$VIP" >"$T/ping" || fail "ping kernel pod -> testpmd pod: $(cat "$T/ping"); $(tail -20 "$T/testpmd.log")"
 ip -n ${NSP}k neigh show "$VIP" | grep -i "$VMAC" >/dev/null || fail "ARP for $VIP is not the metadata MAC $VMAC"
 ok "testpmd started from the metadata file answers ARP and ping from the kernel pod"
+# A second ADD of the running pod's attachment fails and leaves it whole: port, metadata,
+# socket, lease, device-info; CHECK passes and the pod still answers.
+cp "$META" "$T/meta-before.json"
+if cni ADD ctr-v "$NSV" net1 "$T/vhost.json" "$(k8s_args default vpod ctr-v)" >"$T/dup.json"; then fail "duplicate vhost ADD passed: $(cat "$T/dup.json")"; fi
+jq -e '.code == 103' "$T/dup.json" >/dev/null || fail "duplicate vhost ADD: $(cat "$T/dup.json")"
+cmp -s "$META" "$T/meta-before.json" || fail "duplicate ADD changed the metadata file: $(cat "$META" 2>&1)"
+[ -S "$SOCKV" ] && [ -f "$DEVINFO/vpod-net1.json" ] || fail "duplicate ADD removed the socket or device-info: $(find "$PODS" "$DEVINFO")"
+[ -f "$IPAM/dpdknet/$VIP" ] || fail "duplicate ADD released $VIP: $(ipam_leases)"
+[ "$(port_of ctr-v net1)" = "$PV" ] && link_up "$PV" || fail "duplicate ADD cut port $PV off"
+cni CHECK ctr-v "$NSV" net1 "$T/chk-v.json" "$(k8s_args default vpod ctr-v)" >"$T/out" || fail "CHECK after the duplicate ADD: $(cat "$T/out")"
+ip netns exec ${NSP}k ping -c 2 -i 0.3 -W 2 "$VIP" >"$T/ping" || fail "ping after the duplicate ADD: $(cat "$T/ping")"
+ok "a duplicate ADD of the running vhost-user pod fails (103) and leaves it whole"
 kill $TP; wait $TP 2>/dev/null || true
 
 # 4. memif with a socket file (podswitchd listens, the pod connects) and memif with an

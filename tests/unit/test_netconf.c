@@ -105,6 +105,92 @@ static void test_memif(void **state)
 	psw_netconf_free(&nc);
 }
 
+/* socketOwner, socketGroup, socketMode: parsed strictly, resolved at ADD against this
+ * machine's users and groups (Debian always has root, nobody and nogroup). */
+static void test_socket_access(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+	struct psw_sock_access acc;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE ", \"interface\": \"vhost-user\", \"socketOwner\": \"nobody\","
+			       " \"socketGroup\": \"nogroup\", \"socketMode\": \"0660\"}", "ADD", &nc, &err), 0);
+	assert_string_equal(nc.socket_owner, "nobody");
+	assert_string_equal(nc.socket_group, "nogroup");
+	assert_true(nc.socket_mode_set);
+	assert_int_equal(nc.socket_mode, 0660);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_true(acc.uid_set && acc.gid_set && acc.mode_set);
+	assert_int_equal(acc.uid, 65534);
+	assert_int_equal(acc.gid, 65534);
+	assert_int_equal(acc.mode, 0660);
+	psw_netconf_free(&nc);
+
+	/* Numeric ids as integers or strings; a 3-digit mode; only some keys. */
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\", \"socketOwner\": 1000,"
+			       " \"socketMode\": \"600\"}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_true(acc.uid_set && !acc.gid_set && acc.mode_set);
+	assert_int_equal(acc.uid, 1000);
+	assert_int_equal(acc.mode, 0600);
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\", \"socketGroup\": \"0\"}", "ADD",
+			       &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_true(!acc.uid_set && acc.gid_set && !acc.mode_set);
+	assert_int_equal(acc.gid, 0);
+	psw_netconf_free(&nc);
+
+	/* None set: nothing to do. */
+	assert_int_equal(parse("{" BASE ", \"interface\": \"memif\"}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), 0);
+	assert_false(acc.uid_set || acc.gid_set || acc.mode_set);
+	psw_netconf_free(&nc);
+
+	/* A name this node does not know fails at ADD (DEL still parses the config). */
+	assert_int_equal(parse("{" BASE ", \"interface\": \"vhost-user\", \"socketOwner\": \"no-such-user-psw\"}",
+			       "DEL", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), -1);
+	assert_int_equal(err.code, PSW_CNI_E_CONFIG);
+	assert_non_null(strstr(err.msg, "\"socketOwner\": no user \"no-such-user-psw\""));
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"interface\": \"vhost-user\", \"socketGroup\": \"no-such-group-psw\"}",
+			       "ADD", &nc, &err), 0);
+	assert_int_equal(psw_sock_access_resolve(&nc, &acc, &err), -1);
+	assert_non_null(strstr(err.msg, "\"socketGroup\": no group"));
+	psw_netconf_free(&nc);
+
+	/* Bad values name the field. */
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": 660}", "ADD", 7,
+		    "\"socketMode\" must be an octal mode");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": \"0680\"}", "ADD", 7,
+		    "\"socketMode\" must be an octal mode");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": \"66\"}", "ADD", 7,
+		    "\"socketMode\" must be an octal mode");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketMode\": \"4755\"}", "ADD", 7,
+		    "\"socketMode\" must be permission bits only");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketOwner\": \"\"}", "ADD", 7,
+		    "\"socketOwner\" must be a name");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketOwner\": \"a/b\"}", "ADD", 7,
+		    "\"socketOwner\" must be a name");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketGroup\": -1}", "ADD", 7,
+		    "\"socketGroup\" must be a name or an id");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketGroup\": true}", "ADD", 7,
+		    "\"socketGroup\" must be a name");
+	expect_fail("{" BASE ", \"interface\": \"memif\", \"socketOwner\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		    "ADD", 7, "\"socketOwner\" must be a name");
+	expect_fail("{" BASE ", \"socketMode\": \"0660\"}", "ADD", 7,
+		    "\"socketMode\" needs \"interface\": \"vhost-user\" or \"memif\"");
+
+	/* The directory lets whoever may use the socket reach it. */
+	assert_int_equal(psw_sock_dir_mode(0660), 0770);
+	assert_int_equal(psw_sock_dir_mode(0600), 0700);
+	assert_int_equal(psw_sock_dir_mode(0666), 0777);
+	assert_int_equal(psw_sock_dir_mode(0640), 0750);
+	assert_int_equal(psw_sock_dir_mode(0000), 0700);
+}
+
 static void test_versions(void **state)
 {
 	static const char *const ok[] = {"0.3.1", "0.4.0", "1.0.0", "1.1.0"};
@@ -167,9 +253,13 @@ static void test_bad_fields(void **state)
 	expect_fail("{\"cniVersion\": \"1.1.0\", \"name\": \"n\", \"type\": \"bridge\"}", "ADD", 7,
 		    "\"type\" must be \"podswitch\"");
 	expect_fail("{" BASE ", \"colour\": 1}", "ADD", 2, "unknown field \"colour\"");
-	expect_fail("{" BASE ", \"mtu\": \"big\"}", "ADD", 7, "\"mtu\" must be an integer from 68 to 65535");
-	expect_fail("{" BASE ", \"mtu\": 67}", "ADD", 7, "\"mtu\"");
-	expect_fail("{" BASE ", \"mtu\": 65536}", "ADD", 7, "\"mtu\"");
+	expect_fail("{" BASE ", \"mtu\": \"big\"}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	expect_fail("{" BASE ", \"mtu\": 67}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	/* podswitchd's limit: refused at parse, before IPAM, not by port.add. */
+	expect_fail("{" BASE ", \"mtu\": 9601}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	expect_fail("{" BASE ", \"mtu\": 65535}", "ADD", 7, "\"mtu\" must be an integer from 68 to 9600");
+	expect_fail("{" BASE ", \"mtu\": 1500.0}", "ADD", 7, "\"mtu\"");
+	expect_fail("{" BASE ", \"mtu\": -1}", "ADD", 7, "\"mtu\"");
 	expect_fail("{" BASE ", \"interface\": \"veth\"}", "ADD", 7, "\"interface\" must be");
 	expect_fail("{" BASE ", \"socket\": \"relative.sock\"}", "ADD", 7, "\"socket\" must be an absolute");
 	expect_fail("{" BASE ", \"socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
@@ -203,6 +293,24 @@ static void test_bad_fields(void **state)
 		    "\"runtimeConfig.ips\" must be an array");
 	expect_fail("{" BASE ", \"runtimeConfig\": {\"CNIDeviceInfoFile\": \"x.json\"}}", "ADD", 7,
 		    "\"runtimeConfig.CNIDeviceInfoFile\" must be an absolute path");
+}
+
+/* The MTU limits are podswitchd's, both ends included. */
+static void test_mtu_bounds(void **state)
+{
+	static const unsigned ok[] = {68, 1500, 9000, 9600};
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "{" BASE ", \"mtu\": %u}", ok[i]);
+		if (parse(text, "ADD", &nc, &err))
+			fail_msg("mtu %u refused: %s", ok[i], err.msg);
+		assert_int_equal(nc.mtu, ok[i]);
+		psw_netconf_free(&nc);
+	}
 }
 
 static void test_empty_ipam(void **state)
@@ -440,6 +548,18 @@ static void test_mac(void **state)
 	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:02:03", m), -1);
 	assert_int_equal(psw_mac_parse("0a-58-0a-01-00-02", m), -1);
 	assert_int_equal(psw_mac_parse("ff:ff:ff:ff:ff:ff", m), -1);
+	/* Found by fuzz_cni_netconf and fuzz_cni_env: sscanf("%2x") read "0x", " 2" and
+	 * "+2" as hex numbers, so these were accepted as 0a:58:0a:01:00:02. */
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:0x:02", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00: 2", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:+2", m), -1);
+	assert_int_equal(psw_mac_parse(" a:58:0a:01:00:02", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00:0g", m), -1);
+	assert_int_equal(psw_mac_parse("0a:58:0a:01:00;02", m), -1);
+	assert_int_equal(psw_mac_parse("", m), -1);
+	assert_int_equal(psw_mac_parse("FE:DC:BA:98:76:54", m), 0);
+	psw_mac_format(m, s);
+	assert_string_equal(s, "fe:dc:ba:98:76:54");
 	for (int i = 0; i < 32; i++) {
 		psw_mac_random(m);
 		assert_int_equal(m[0] & 1, 0);     /* unicast */
@@ -453,9 +573,11 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_socket_access),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_command_rules),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_mtu_bounds),
 		cmocka_unit_test(test_empty_ipam),
 		cmocka_unit_test(test_cni_args),
 		cmocka_unit_test(test_env),

@@ -4,7 +4,8 @@
  * only; the code under test uses netlink). The host end of a veth stands in for
  * podswitchd's tap: moved and renamed into the pod, MAC, MTU, IPv4 and IPv6 addresses
  * and routes set, read back by CHECK; name clashes, missing namespaces and missing links
- * fail with their CNI codes. Needs root; skipped otherwise.
+ * fail with their CNI codes; ADD's look for an existing interface. Needs root; skipped
+ * otherwise.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +163,13 @@ static void test_clash_and_missing(void **state)
 	assert_int_equal(psw_netns_exists("/proc/self/ns/net", &err), 1);
 	assert_int_equal(psw_netns_check("/tmp", "eth0", NULL, &r, &err), -1);
 	assert_int_equal(err.code, PSW_CNI_E_NO_CONTAINER);
+	/* ADD's duplicate check: the pod's eth0 is there, net1 is not; looking leaves us
+	 * in our own namespace. */
+	assert_int_equal(psw_netns_link_exists(ns_path, "eth0", &err), 1);
+	assert_int_equal(psw_netns_link_exists(ns_path, "net1", &err), 0);
+	assert_int_equal(psw_netns_link_exists("/var/run/netns/psw-ut-none", "eth0", &err), -1);
+	assert_int_equal(err.code, PSW_CNI_E_NO_CONTAINER);
+	assert_int_not_equal(if_nametoindex(host_c), 0);
 	psw_ipam_result_free(&r);
 }
 

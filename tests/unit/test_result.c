@@ -375,6 +375,51 @@ static void test_files(void **state)
 	json_decref(d);
 	snprintf(cmd, sizeof(cmd), "test -z \"$(find %s -name '*.tmp*')\"", dir);
 	assert_int_equal(system(cmd), 0);
+	/* A pod that owns its directory (socketOwner) plants links where the plugin (root)
+	 * writes: at the temporary name and at the final name. Neither target changes; the
+	 * final name becomes the metadata file itself. */
+	{
+		char victim[300], victim2[300], link_tmp[PSW_CNI_PATH_MAX + 32];
+		static char sh[4 * PSW_CNI_PATH_MAX];
+
+		snprintf(victim, sizeof(victim), "%s/victim", dir);
+		snprintf(victim2, sizeof(victim2), "%s/victim2", dir);
+		snprintf(link_tmp, sizeof(link_tmp), "%s.tmp%d", a.meta_path, (int)getpid());
+		snprintf(sh, sizeof(sh), "echo keep >%s && echo keep >%s && ln -sf %s %s && rm -f %s && ln -s %s %s",
+			 victim, victim2, victim, link_tmp, a.meta_path, victim2, a.meta_path);
+		assert_int_equal(system(sh), 0);
+		assert_int_equal(psw_meta_write(&a, &nc, &env, &r, &err), 0);
+		snprintf(sh, sizeof(sh), "grep -qx keep %s && grep -qx keep %s && test ! -L %s && test ! -e %s",
+			 victim, victim2, a.meta_path, link_tmp);
+		assert_int_equal(system(sh), 0);
+		m = json_load_file(a.meta_path, 0, NULL);
+		assert_string_equal(json_string_value(json_object_get(m, "containerId")), "c0ffee");
+		json_decref(m);
+	}
+	/* Reading a metadata file back: the file itself only; a FIFO (which would block
+	 * the plugin, and with it every pod's ADD behind the lock), a link or a huge file
+	 * reads as no file. */
+	{
+		char f[300], big[1024];
+
+		m = psw_json_read_file(a.meta_path);
+		assert_non_null(m);
+		json_decref(m);
+		snprintf(f, sizeof(f), "%s/fifo.json", dir);
+		assert_int_equal(mkfifo(f, 0644), 0);
+		assert_null(psw_json_read_file(f));
+		snprintf(f, sizeof(f), "%s/link.json", dir);
+		assert_int_equal(symlink(a.meta_path, f), 0);
+		assert_null(psw_json_read_file(f));
+		snprintf(f, sizeof(f), "%s/big.json", dir);
+		snprintf(big, sizeof(big), "printf '{\"a\": \"%%s\"}' \"$(head -c 70000 /dev/zero | tr '\\0' x)\" >%s", f);
+		assert_int_equal(system(big), 0);
+		d = json_load_file(f, 0, NULL); /* valid JSON, only too big */
+		assert_non_null(d);
+		json_decref(d);
+		assert_null(psw_json_read_file(f));
+		assert_null(psw_json_read_file("/nonexistent/x.json"));
+	}
 	/* Unwritable target: an I/O error naming the path. */
 	assert_int_equal(psw_devinfo_write("/proc/nope/x.json", &a, &err), -1);
 	assert_int_equal(err.code, PSW_CNI_E_IO);
