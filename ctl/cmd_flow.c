@@ -290,20 +290,32 @@ flow_list(struct psw_client *c, int argc, char **argv, bool json)
 	return 0;
 }
 
+static const char *
+hit_share(json_t *p, char *buf, size_t len)
+{
+	json_t *cache = json_object_get(p, "cache");
+	uint64_t h = psw_ctl_u64(cache, "hits"), m = psw_ctl_u64(cache, "misses");
+
+	snprintf(buf, len, "%.1f", h + m ? 100.0 * h / (h + m) : 0.0);
+	return buf;
+}
+
 static int
 flow_stats(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"PMD", "CACHE", "HITS", "MISSES", "HIT%", "INSERTS",
-					  "EVICTIONS", "L2_CACHED", "FLOODS", "COPIES"};
-	json_t *r, *p;
-	struct psw_table *t;
-	size_t i;
+	static const struct psw_ctl_col cols[] = {
+		{"PMD", "index", NULL}, {"CACHE", "cache.entries", NULL},
+		{"HITS", "cache.hits", NULL}, {"MISSES", "cache.misses", NULL},
+		{"HIT%", NULL, hit_share}, {"INSERTS", "cache.inserts", NULL},
+		{"EVICTIONS", "cache.evictions", NULL}, {"L2_CACHED", "l2_cached", NULL},
+		{"FLOODS", "floods", NULL}, {"COPIES", "copies", NULL},
+	};
+	json_t *r;
 	int rc;
 
 	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
 		return rc;
-	r = psw_ctl_call(c, "flow.stats", NULL);
-	if (!r)
+	if ((r = psw_ctl_call(c, "flow.stats", NULL)) == NULL)
 		return 1;
 	if (json) {
 		psw_ctl_print_json(r);
@@ -315,27 +327,7 @@ flow_stats(struct psw_client *c, int argc, char **argv, bool json)
 	       PRIu64 "\n", psw_ctl_u64(r, "rules"), psw_ctl_u64(r, "shadowed"),
 	       psw_ctl_u64(r, "subtables"), psw_ctl_u64(r, "classifier_bytes"),
 	       psw_ctl_u64(r, "fdb_entries"), psw_ctl_u64(r, "learn_lost"));
-	t = psw_table_new(10, hdr);
-	json_array_foreach(json_object_get(r, "pmds"), i, p) {
-		json_t *cache = json_object_get(p, "cache");
-		uint64_t h = psw_ctl_u64(cache, "hits"), m = psw_ctl_u64(cache, "misses");
-		char b[10][32];
-
-		snprintf(b[0], sizeof(b[0]), "%" PRIu64, psw_ctl_u64(p, "index"));
-		snprintf(b[1], sizeof(b[1]), "%" PRIu64, psw_ctl_u64(cache, "entries"));
-		snprintf(b[2], sizeof(b[2]), "%" PRIu64, h);
-		snprintf(b[3], sizeof(b[3]), "%" PRIu64, m);
-		snprintf(b[4], sizeof(b[4]), "%.1f", h + m ? 100.0 * h / (h + m) : 0.0);
-		snprintf(b[5], sizeof(b[5]), "%" PRIu64, psw_ctl_u64(cache, "inserts"));
-		snprintf(b[6], sizeof(b[6]), "%" PRIu64, psw_ctl_u64(cache, "evictions"));
-		snprintf(b[7], sizeof(b[7]), "%" PRIu64, psw_ctl_u64(p, "l2_cached"));
-		snprintf(b[8], sizeof(b[8]), "%" PRIu64, psw_ctl_u64(p, "floods"));
-		snprintf(b[9], sizeof(b[9]), "%" PRIu64, psw_ctl_u64(p, "copies"));
-		const char *cells[10] = {b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]};
-		psw_table_row(t, cells);
-	}
-	psw_table_print(t, stdout);
-	psw_table_free(t);
+	psw_ctl_print_list(r, "pmds", cols, 10);
 	json_decref(r);
 	return 0;
 }

@@ -9,22 +9,6 @@
 
 #include "podswitchctl.h"
 
-/* Calls method with params, prints the reply for --json or `ok` text. */
-static int
-simple(struct psw_client *c, const char *method, json_t *params, bool json, const char *ok)
-{
-	json_t *r = psw_ctl_call(c, method, params);
-
-	if (!r)
-		return 1;
-	if (json)
-		psw_ctl_print_json(r);
-	else if (ok)
-		printf("%s\n", ok);
-	json_decref(r);
-	return 0;
-}
-
 /* "a,b,c" -> ["a","b","c"] */
 static json_t *
 list_arg(const char *s)
@@ -83,7 +67,7 @@ network_add(struct psw_client *c, int argc, char **argv, bool json)
 		return psw_ctl_usage("network add wants one NAME");
 	}
 	json_object_set_new(params, "name", json_string(argv[optind]));
-	return simple(c, "network.add", params, json, NULL);
+	return psw_ctl_simple(c, "network.add", params, json, NULL);
 }
 
 static int
@@ -96,7 +80,7 @@ network_peer(struct psw_client *c, int argc, char **argv, bool json)
 	if (argc - optind != 3 || (strcmp(argv[optind], "add") && strcmp(argv[optind], "del")))
 		return psw_ctl_usage("network peer wants add|del NETWORK ADDRESS");
 	verb = argv[optind];
-	return simple(c, verb[0] == 'a' ? "network.peer_add" : "network.peer_del",
+	return psw_ctl_simple(c, verb[0] == 'a' ? "network.peer_add" : "network.peer_del",
 		      json_pack("{ss ss}", "network", argv[optind + 1], "peer", argv[optind + 2]),
 		      json, NULL);
 }
@@ -108,7 +92,7 @@ network_del(struct psw_client *c, int argc, char **argv, bool json)
 		return 2;
 	if (argc - optind != 1)
 		return psw_ctl_usage("network del wants one NAME");
-	return simple(c, "network.del", json_pack("{ss}", "name", argv[optind]), json, NULL);
+	return psw_ctl_simple(c, "network.del", json_pack("{ss}", "name", argv[optind]), json, NULL);
 }
 
 static int
@@ -118,7 +102,7 @@ network_join(struct psw_client *c, int argc, char **argv, bool json)
 		return 2;
 	if (argc - optind != 2)
 		return psw_ctl_usage("network join wants NETWORK PORT");
-	return simple(c, "network.join", json_pack("{ss ss}", "network", argv[optind],
+	return psw_ctl_simple(c, "network.join", json_pack("{ss ss}", "network", argv[optind],
 						   "port", argv[optind + 1]), json, NULL);
 }
 
@@ -129,107 +113,69 @@ network_leave(struct psw_client *c, int argc, char **argv, bool json)
 		return 2;
 	if (argc - optind != 1)
 		return psw_ctl_usage("network leave wants one PORT");
-	return simple(c, "network.leave", json_pack("{ss}", "port", argv[optind]), json, NULL);
+	return psw_ctl_simple(c, "network.leave", json_pack("{ss}", "port", argv[optind]), json, NULL);
+}
+
+static const char *
+net_transport(json_t *n, char *buf, size_t len)
+{
+	if (json_object_get(n, "vxlan"))
+		snprintf(buf, len, "vxlan %" JSON_INTEGER_FORMAT " (%zu peers)",
+			 json_integer_value(json_object_get(n, "vxlan")),
+			 json_array_size(json_object_get(n, "peers")));
+	else if (json_object_get(n, "vlan"))
+		snprintf(buf, len, "vlan %" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(n, "vlan")));
+	else
+		snprintf(buf, len, "-");
+	return buf;
 }
 
 static int
 network_list(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"NAME", "ID", "TRANSPORT", "MTU", "GATEWAY", "PORTS", "MACS"};
-	json_t *r, *n;
-	struct psw_table *t;
-	size_t i;
+	static const struct psw_ctl_col cols[] = {
+		{"NAME", "name", NULL}, {"ID", "id", NULL}, {"TRANSPORT", NULL, net_transport},
+		{"MTU", "mtu", NULL}, {"GATEWAY", "gateway", NULL}, {"PORTS", "ports", NULL},
+		{"MACS", "macs", NULL},
+	};
+	int rc;
 
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
+	return psw_ctl_list(c, "network.list", NULL, json, "networks", cols, 7);
+}
+
+static const char *
+fdb_type(json_t *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", json_is_true(json_object_get(e, "static")) ? "static" : "learned");
+	return buf;
+}
+
+/* An optional NETWORK argument as the "network" parameter; NULL after a usage error. */
+static json_t *
+network_param(int argc, char **argv, const char *what)
+{
 	if (psw_ctl_no_options(argc, argv))
-		return 2;
-	if (optind < argc)
-		return psw_ctl_usage("unexpected argument '%s'", argv[optind]);
-	r = psw_ctl_call(c, "network.list", NULL);
-	if (!r)
-		return 1;
-	if (json) {
-		psw_ctl_print_json(r);
-		json_decref(r);
-		return 0;
+		return NULL;
+	if (argc - optind > 1) {
+		psw_ctl_usage("%s takes at most one NETWORK", what);
+		return NULL;
 	}
-	t = psw_table_new(7, hdr);
-	json_array_foreach(json_object_get(r, "networks"), i, n) {
-		char b[7][1024];
-		json_t *p;
-		size_t j, len = 0;
-
-		b[5][0] = '\0';
-		json_array_foreach(json_object_get(n, "ports"), j, p)
-			len += snprintf(b[5] + len, len < sizeof(b[5]) ? sizeof(b[5]) - len : 0,
-					"%s%s", j ? "," : "", json_string_value(p));
-		if (json_object_get(n, "vxlan"))
-			snprintf(b[2], sizeof(b[2]), "vxlan %" JSON_INTEGER_FORMAT " (%zu peers)",
-				 json_integer_value(json_object_get(n, "vxlan")),
-				 json_array_size(json_object_get(n, "peers")));
-		else if (json_object_get(n, "vlan"))
-			snprintf(b[2], sizeof(b[2]), "vlan %" JSON_INTEGER_FORMAT,
-				 json_integer_value(json_object_get(n, "vlan")));
-		else
-			snprintf(b[2], sizeof(b[2]), "-");
-		const char *cells[7] = {
-			psw_ctl_str(json_object_get(n, "name"), b[0], sizeof(b[0])),
-			psw_ctl_str(json_object_get(n, "id"), b[1], sizeof(b[1])),
-			b[2],
-			psw_ctl_str(json_object_get(n, "mtu"), b[3], sizeof(b[3])),
-			psw_ctl_str(json_object_get(n, "gateway"), b[4], sizeof(b[4])),
-			b[5][0] ? b[5] : "-",
-			psw_ctl_str(json_object_get(n, "macs"), b[6], sizeof(b[6])),
-		};
-		psw_table_row(t, cells);
-	}
-	psw_table_print(t, stdout);
-	psw_table_free(t);
-	json_decref(r);
-	return 0;
+	return argc - optind == 1 ? json_pack("{ss}", "network", argv[optind]) : json_object();
 }
 
 static int
 fdb_list(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"NETWORK", "MAC", "PORT", "TYPE", "AGE"};
-	json_t *params = json_object(), *r, *e;
-	struct psw_table *t;
-	size_t i;
+	static const struct psw_ctl_col cols[] = {
+		{"NETWORK", "network", NULL}, {"MAC", "mac", NULL}, {"PORT", "port", NULL},
+		{"TYPE", NULL, fdb_type}, {"AGE", "age_s", NULL},
+	};
+	json_t *params = network_param(argc, argv, "fdb list");
 
-	if (psw_ctl_no_options(argc, argv)) {
-		json_decref(params);
-		return 2;
-	}
-	if (argc - optind > 1) {
-		json_decref(params);
-		return psw_ctl_usage("fdb list takes at most one NETWORK");
-	}
-	if (argc - optind == 1)
-		json_object_set_new(params, "network", json_string(argv[optind]));
-	r = psw_ctl_call(c, "fdb.list", params);
-	if (!r)
-		return 1;
-	if (json) {
-		psw_ctl_print_json(r);
-		json_decref(r);
-		return 0;
-	}
-	t = psw_table_new(5, hdr);
-	json_array_foreach(json_object_get(r, "entries"), i, e) {
-		char b[5][256];
-		const char *cells[5] = {
-			psw_ctl_str(json_object_get(e, "network"), b[0], sizeof(b[0])),
-			psw_ctl_str(json_object_get(e, "mac"), b[1], sizeof(b[1])),
-			psw_ctl_str(json_object_get(e, "port"), b[2], sizeof(b[2])),
-			json_is_true(json_object_get(e, "static")) ? "static" : "learned",
-			psw_ctl_str(json_object_get(e, "age_s"), b[4], sizeof(b[4])),
-		};
-		psw_table_row(t, cells);
-	}
-	psw_table_print(t, stdout);
-	psw_table_free(t);
-	json_decref(r);
-	return 0;
+	return params ? psw_ctl_list(c, "fdb.list", params, json, "entries", cols, 5) : 2;
 }
 
 static int
@@ -239,7 +185,7 @@ fdb_add(struct psw_client *c, int argc, char **argv, bool json)
 		return 2;
 	if (argc - optind != 3)
 		return psw_ctl_usage("fdb add wants NETWORK MAC PORT");
-	return simple(c, "fdb.add", json_pack("{ss ss ss}", "network", argv[optind],
+	return psw_ctl_simple(c, "fdb.add", json_pack("{ss ss ss}", "network", argv[optind],
 					      "mac", argv[optind + 1], "port", argv[optind + 2]),
 		      json, NULL);
 }
@@ -280,46 +226,32 @@ fdb_flush(struct psw_client *c, int argc, char **argv, bool json)
 	return 0;
 }
 
+static const char *
+bind_source(json_t *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", json_is_true(json_object_get(e, "learned")) ? "learned" : "port");
+	return buf;
+}
+
+static const char *
+bind_age(json_t *e, char *buf, size_t len)
+{
+	if (!json_is_true(json_object_get(e, "learned")))
+		return "-";
+	return psw_ctl_str(json_object_get(e, "age_s"), buf, len);
+}
+
 static int
 network_bindings(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"NETWORK", "IP", "MAC", "PORT", "SOURCE", "AGE"};
-	json_t *params = json_object(), *r, *e;
-	struct psw_table *t;
-	size_t i;
+	static const struct psw_ctl_col cols[] = {
+		{"NETWORK", "network", NULL}, {"IP", "ip", NULL}, {"MAC", "mac", NULL},
+		{"PORT", "port", NULL}, {"SOURCE", NULL, bind_source}, {"AGE", NULL, bind_age},
+	};
+	json_t *params = network_param(argc, argv, "network bindings");
 
-	if (psw_ctl_no_options(argc, argv) || argc - optind > 1) {
-		json_decref(params);
-		return argc - optind > 1 ? psw_ctl_usage("network bindings takes at most one NETWORK") : 2;
-	}
-	if (argc - optind == 1)
-		json_object_set_new(params, "network", json_string(argv[optind]));
-	r = psw_ctl_call(c, "network.bindings", params);
-	if (!r)
-		return 1;
-	if (json) {
-		psw_ctl_print_json(r);
-		json_decref(r);
-		return 0;
-	}
-	t = psw_table_new(6, hdr);
-	json_array_foreach(json_object_get(r, "bindings"), i, e) {
-		char b[6][128];
-		bool learned = json_is_true(json_object_get(e, "learned"));
-		const char *cells[6] = {
-			psw_ctl_str(json_object_get(e, "network"), b[0], sizeof(b[0])),
-			psw_ctl_str(json_object_get(e, "ip"), b[1], sizeof(b[1])),
-			psw_ctl_str(json_object_get(e, "mac"), b[2], sizeof(b[2])),
-			psw_ctl_str(json_object_get(e, "port"), b[3], sizeof(b[3])),
-			learned ? "learned" : "port",
-			learned ? psw_ctl_str(json_object_get(e, "age_s"), b[5], sizeof(b[5])) : "-",
-		};
-		psw_table_row(t, cells);
-	}
-	psw_table_print(t, stdout);
-	psw_table_free(t);
-	json_decref(r);
-	return 0;
+	return params ? psw_ctl_list(c, "network.bindings", params, json, "bindings", cols, 6)
+		      : 2;
 }
 
 const struct psw_cmd psw_cmds_network[] = {

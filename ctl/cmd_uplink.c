@@ -10,19 +10,6 @@
 #include "podswitchctl.h"
 
 static int
-call_print(struct psw_client *c, const char *method, json_t *params, bool json)
-{
-	json_t *r = psw_ctl_call(c, method, params);
-
-	if (!r)
-		return 1;
-	if (json)
-		psw_ctl_print_json(r);
-	json_decref(r);
-	return 0;
-}
-
-static int
 uplink_set(struct psw_client *c, int argc, char **argv, bool json)
 {
 	static const struct option opts[] = {
@@ -49,7 +36,7 @@ uplink_set(struct psw_client *c, int argc, char **argv, bool json)
 		return psw_ctl_usage("uplink set wants one PORT");
 	}
 	json_object_set_new(params, "port", json_string(argv[optind]));
-	return call_print(c, "uplink.set", params, json);
+	return psw_ctl_simple(c, "uplink.set", params, json, NULL);
 }
 
 static int
@@ -90,48 +77,29 @@ uplink_clear(struct psw_client *c, int argc, char **argv, bool json)
 
 	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
 		return rc;
-	return call_print(c, "uplink.clear", NULL, json);
+	return psw_ctl_simple(c, "uplink.clear", NULL, json, NULL);
+}
+
+static const char *
+neigh_age(json_t *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.0fs", json_real_value(json_object_get(e, "age_s")));
+	return buf;
 }
 
 static int
 neigh_list(struct psw_client *c, int argc, char **argv, bool json)
 {
-	static const char *const hdr[] = {"IP", "MAC", "STATE", "AGE", "PROBES", "HELD", "DROPPED"};
-	json_t *r, *e;
-	struct psw_table *t;
-	size_t i;
+	static const struct psw_ctl_col cols[] = {
+		{"IP", "ip", NULL}, {"MAC", "mac", NULL}, {"STATE", "state", NULL},
+		{"AGE", NULL, neigh_age}, {"PROBES", "probes", NULL}, {"HELD", "held", NULL},
+		{"DROPPED", "dropped", NULL},
+	};
 	int rc;
 
 	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
 		return rc;
-	r = psw_ctl_call(c, "neigh.list", NULL);
-	if (!r)
-		return 1;
-	if (json) {
-		psw_ctl_print_json(r);
-		json_decref(r);
-		return 0;
-	}
-	t = psw_table_new(7, hdr);
-	json_array_foreach(json_object_get(r, "neighbors"), i, e) {
-		char b[7][64];
-
-		snprintf(b[3], sizeof(b[3]), "%.0fs", json_real_value(json_object_get(e, "age_s")));
-		const char *cells[7] = {
-			psw_ctl_str(json_object_get(e, "ip"), b[0], sizeof(b[0])),
-			psw_ctl_str(json_object_get(e, "mac"), b[1], sizeof(b[1])),
-			psw_ctl_str(json_object_get(e, "state"), b[2], sizeof(b[2])),
-			b[3],
-			psw_ctl_str(json_object_get(e, "probes"), b[4], sizeof(b[4])),
-			psw_ctl_str(json_object_get(e, "held"), b[5], sizeof(b[5])),
-			psw_ctl_str(json_object_get(e, "dropped"), b[6], sizeof(b[6])),
-		};
-		psw_table_row(t, cells);
-	}
-	psw_table_print(t, stdout);
-	psw_table_free(t);
-	json_decref(r);
-	return 0;
+	return psw_ctl_list(c, "neigh.list", NULL, json, "neighbors", cols, 7);
 }
 
 static int
@@ -141,8 +109,8 @@ neigh_add(struct psw_client *c, int argc, char **argv, bool json)
 		return 2;
 	if (argc - optind != 2)
 		return psw_ctl_usage("neigh add wants IP MAC");
-	return call_print(c, "neigh.add", json_pack("{ss ss}", "ip", argv[optind], "mac",
-						   argv[optind + 1]), json);
+	return psw_ctl_simple(c, "neigh.add", json_pack("{ss ss}", "ip", argv[optind], "mac",
+						   argv[optind + 1]), json, NULL);
 }
 
 static int
@@ -152,7 +120,7 @@ neigh_del(struct psw_client *c, int argc, char **argv, bool json)
 		return 2;
 	if (argc - optind != 1)
 		return psw_ctl_usage("neigh del wants one IP");
-	return call_print(c, "neigh.del", json_pack("{ss}", "ip", argv[optind]), json);
+	return psw_ctl_simple(c, "neigh.del", json_pack("{ss}", "ip", argv[optind]), json, NULL);
 }
 
 static int
@@ -162,7 +130,7 @@ neigh_flush(struct psw_client *c, int argc, char **argv, bool json)
 
 	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
 		return rc;
-	return call_print(c, "neigh.flush", NULL, json);
+	return psw_ctl_simple(c, "neigh.flush", NULL, json, NULL);
 }
 
 const struct psw_cmd psw_cmds_uplink[] = {

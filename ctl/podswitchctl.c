@@ -198,6 +198,76 @@ const char *psw_ctl_str(json_t *v, char *buf, size_t len)
 	return buf;
 }
 
+json_t *psw_ctl_get(json_t *obj, const char *path)
+{
+	const char *dot;
+	char part[64];
+
+	while (obj != NULL && (dot = strchr(path, '.')) != NULL) {
+		snprintf(part, sizeof(part), "%.*s", (int)(dot - path), path);
+		obj = json_object_get(obj, part);
+		path = dot + 1;
+	}
+	return obj != NULL ? json_object_get(obj, path) : NULL;
+}
+
+int psw_ctl_simple(struct psw_client *c, const char *method, json_t *params, bool json,
+		   const char *ok)
+{
+	json_t *r = psw_ctl_call(c, method, params);
+
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else if (ok)
+		printf("%s\n", ok);
+	json_decref(r);
+	return 0;
+}
+
+void psw_ctl_print_list(json_t *r, const char *list, const struct psw_ctl_col *cols,
+			unsigned ncols)
+{
+	const char *hdr[ncols], *cells[ncols];
+	char (*b)[1024] = calloc(ncols, sizeof(*b));
+	struct psw_table *t;
+	json_t *e;
+	size_t i;
+
+	if (b == NULL) {
+		psw_ctl_error("out of memory");
+		return;
+	}
+	for (unsigned k = 0; k < ncols; k++)
+		hdr[k] = cols[k].header;
+	t = psw_table_new(ncols, hdr);
+	json_array_foreach(psw_ctl_get(r, list), i, e) {
+		for (unsigned k = 0; k < ncols; k++)
+			cells[k] = cols[k].fmt ? cols[k].fmt(e, b[k], sizeof(b[k]))
+					       : psw_ctl_str(psw_ctl_get(e, cols[k].key), b[k], sizeof(b[k]));
+		psw_table_row(t, cells);
+	}
+	psw_table_print(t, stdout);
+	psw_table_free(t);
+	free(b);
+}
+
+int psw_ctl_list(struct psw_client *c, const char *method, json_t *params, bool json,
+		 const char *list, const struct psw_ctl_col *cols, unsigned ncols)
+{
+	json_t *r = psw_ctl_call(c, method, params);
+
+	if (!r)
+		return 1;
+	if (json)
+		psw_ctl_print_json(r);
+	else
+		psw_ctl_print_list(r, list, cols, ncols);
+	json_decref(r);
+	return 0;
+}
+
 uint64_t psw_ctl_u64(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);

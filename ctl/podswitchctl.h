@@ -77,6 +77,27 @@ void psw_table_rowv(struct psw_table *t, ...);
 void psw_table_print(struct psw_table *t, FILE *f);
 void psw_table_free(struct psw_table *t);
 
+/* One column of a list: its header, the member of each element it shows (a path
+ * "cache.hits" reaches into an object), or a formatter (given the element; NULL key). */
+struct psw_ctl_col {
+	const char *header;
+	const char *key;
+	const char *(*fmt)(json_t *elem, char *buf, size_t len);
+};
+
+/* Calls method (params stolen); with --json prints the answer, else a table of one row
+ * per element of the answer's array member `list`. Returns the exit status. */
+int psw_ctl_list(struct psw_client *c, const char *method, json_t *params, bool json,
+		 const char *list, const struct psw_ctl_col *cols, unsigned ncols);
+/* The table part of psw_ctl_list, for an answer already at hand. */
+void psw_ctl_print_list(json_t *r, const char *list, const struct psw_ctl_col *cols,
+			unsigned ncols);
+/* Calls method; with --json prints the answer, else ok (when not NULL) on a line. */
+int psw_ctl_simple(struct psw_client *c, const char *method, json_t *params, bool json,
+		   const char *ok);
+/* The member at a dotted path ("cache.hits"), or NULL. */
+json_t *psw_ctl_get(json_t *obj, const char *path);
+
 /* "key: value" lines with the keys aligned (for "show" commands); key without ':'. */
 void psw_ctl_kv_print(FILE *f, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
