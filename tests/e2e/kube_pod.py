@@ -6,7 +6,8 @@ Debian 12's podman 4.3 plays Pods and Deployments, not DaemonSets, so the test t
 pod template out of config/k8s/daemonset.yaml itself (the very file, read at test time)
 and changes only what a test on a shared machine must:
   - every hostPath moves under HOST_ROOT (the test's own /etc/cni/net.d, /opt/cni/bin,
-    /run/podswitch, /var/lib/podswitch...), except device nodes (/dev/net/tun);
+    /run/podswitch, /var/lib/podswitch...), except device nodes (/dev/net/tun) and
+    /run/netns, where the machine's network namespaces are (the test's pods are there);
   - the emptyDir of medium HugePages becomes HUGEPAGES_DIR, a hugetlbfs the test mounted
     for this pod alone (the kubelet mounts one per pod the same way; podman 4.3 has no
     such medium);
@@ -35,7 +36,7 @@ def main():
     spec["restartPolicy"] = "OnFailure"
     for v in spec.get("volumes", []):
         hp = v.get("hostPath")
-        if hp and hp.get("type") not in ("CharDevice", "BlockDevice"):
+        if hp and hp.get("type") not in ("CharDevice", "BlockDevice") and hp["path"] != "/run/netns":
             hp["path"] = root.rstrip("/") + hp["path"]
         ed = v.get("emptyDir")
         if ed is not None and ed.get("medium") == "HugePages":

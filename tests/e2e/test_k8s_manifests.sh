@@ -56,7 +56,10 @@ echo '{"cniVersion": "1.0.0", "name": "other", "plugins": [{"type": "bridge"}]}'
 mount -t hugetlbfs -o pagesize=2M,size=512M nodev "$T/hugepages"
 on_exit "umount $T/hugepages"
 
-# 3. The DaemonSet's pod under podman kube play.
+# 3. The DaemonSet's pod under podman kube play. The pods' namespaces exist first: on a
+# fresh machine `ip netns add` makes /run/netns a shared mount only then, and a mount
+# made after the play would not reach the container (HostToContainer needs a shared one).
+mkns ${NSP}a; mkns ${NSP}b
 P=psw-kube-$$
 "$PY" "$SRC/tests/e2e/kube_pod.py" "$K8S/daemonset.yaml" "$K8S/configmap.yaml" "$H" "$T/hugepages" "$P" >"$T/play.yaml" \
 	|| fail "kube_pod.py"
@@ -117,7 +120,6 @@ CNI=$H/opt/cni/bin/podswitch
 CNI_BIN_PATH=$H/opt/cni/bin
 NETWORK=podnet
 conflist_plugin "$H/etc/cni/net.d/90-podswitch.conflist" | localize >"$T/net.json"
-mkns ${NSP}a; mkns ${NSP}b
 for p in a b; do
 	cni ADD ctr-$p /var/run/netns/${NSP}$p eth0 "$T/net.json" "$(k8s_args default pod-$p ctr-$p)" >"$T/$p.json" \
 		|| fail "ADD $p: $(cat "$T/$p.json")"
