@@ -2,9 +2,10 @@
  * cni.h: what the rooms of the CNI plugin `podswitch` share. The plugin is a short-lived
  * process run by the container runtime (or Multus) once per command; it never touches the
  * packet path, it only asks podswitchd (over the control socket) for a port and plumbs the
- * pod's side: main.c runs a command, netconf.c reads the config and the environment,
- * ipam.c runs the IPAM plugin, netns.c sets up the kernel interface in the pod's network
- * namespace, result.c writes CNI results, devinfo.c the files a userspace pod reads.
+ * pod's side: main.c runs a command (cmd_*.c, cmd.h), netconf.c reads the config, env.c
+ * the environment, names.c derives names and paths, ipam.c runs the IPAM plugin, netns.c
+ * sets up the kernel interface in the pod's network namespace, result.c writes CNI
+ * results, devinfo.c the files a userspace pod reads and its directory's access.
  *
  * Errors are CNI error objects: every function that can fail returns 0 or -1 and fills a
  * struct psw_cni_error with a code from the CNI spec (1.1.0, "Error") and a message.
@@ -141,14 +142,17 @@ struct psw_cni_env {
 int psw_netconf_parse(const char *text, size_t len, const char *command,
 		      struct psw_netconf *nc, struct psw_cni_error *err);
 void psw_netconf_free(struct psw_netconf *nc);
-/* Reads CNI_* for `command` (which variables are required depends on it). */
+/* env.c: reads CNI_* for `command` (which variables are required depends on it). */
 int psw_cni_env_load(struct psw_cni_env *env, struct psw_cni_error *err);
 /* "K=V;K=V" into env; unknown keys fail unless IgnoreUnknown is true. */
 int psw_cni_args_parse(const char *args, struct psw_cni_env *env, struct psw_cni_error *err);
+/* names.c */
 int psw_mac_parse(const char *s, unsigned char mac[6]);
 void psw_mac_format(const unsigned char mac[6], char out[18]);
 /* Locally administered unicast MAC from 6 random bytes. */
 void psw_mac_random(unsigned char mac[6]);
+/* Non-empty and only [A-Za-z0-9_.-] (names that may become file and directory names). */
+bool psw_cni_name_valid(const char *s);
 /* FNV-1a 64 of a, a NUL, b: stable across runs (names must match between ADD and DEL). */
 uint64_t psw_cni_hash(const char *a, const char *b);
 /* podswitchd port name for an attachment: "cni" + 11 hex digits of a hash of
@@ -165,7 +169,7 @@ int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size
 			struct psw_cni_error *err);
 void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len);
 
-/* socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
+/* devinfo.c: socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
  * ADD: the pod directory gets them (psw_sock_dir_mode) and podswitchd's port options
  * "owner", "group", "perm" carry them to the socket. */
 struct psw_sock_access {
