@@ -118,6 +118,16 @@ static json_t *port_add_params(struct cmd *c, const struct psw_attachment *a,
 	json_object_set_new(p, "options", opts);
 	if (a->mtu)
 		json_object_set_new(p, "mtu", json_integer(a->mtu));
+	/* The pod's own addresses: podswitchd answers ARP and ND for them (ARP suppression)
+	 * and lists them in port show. */
+	if (ipam->n_ips && a->mac[0]) {
+		json_t *ips = json_array();
+
+		for (unsigned i = 0; i < ipam->n_ips; i++)
+			json_array_append_new(ips, json_string(ipam->ips[i].address));
+		json_object_set_new(p, "addresses", json_pack("{s:s, s:o}", "mac", a->mac,
+							      "ips", ips));
+	}
 	if (c->nc.network[0])
 		json_object_set_new(p, "network", json_string(c->nc.network));
 	json_object_set_new(p, "external_ids", external_ids(c, a));
@@ -169,6 +179,56 @@ static int attachment_exists(struct cmd *c, struct psw_client *cl, const struct 
 	return 0;
 }
 
+/* The podswitchd network the config names: made (network.add with the config's
+ * transport and gateway) when podswitchd lacks it and the config says how, else it must
+ * agree with what the config names. *made tells the undo; a->mtu gets the pod's MTU.
+ * Runs before IPAM, so a conflict costs no lease. */
+static int network_prepare(struct cmd *c, struct psw_client *cl, struct psw_attachment *a,
+			   bool *made)
+{
+	json_t *list, *net, *r;
+	int code, rc = -1;
+
+	if (!c->nc.network[0])
+		return 0;
+	if (!(list = psw_cmd_call(c, cl, "network.list", json_object(), NULL)))
+		return -1;
+	net = psw_network_find(list, c->nc.network);
+	if (!net) {
+		if (!psw_network_makes(&c->nc)) {
+			psw_cni_err(&c->err, PSW_CNI_E_CONFIG,
+				    "network config: \"network\": podswitchd has no network \"%s\"",
+				    c->nc.network);
+			psw_cni_err_details(&c->err, "name its transport (\"vxlan\", \"vlan\") or "
+					    "\"gateway\" to have the plugin make it, or add it to podswitchd");
+			goto out;
+		}
+		/* Another ADD (another socketDir's lock, or another runtime) may make it
+		 * at the same moment: "exists" is fine, and what it made must agree. */
+		r = psw_cmd_call(c, cl, "network.add", psw_network_add_params(&c->nc), &code);
+		if (!r && code != PSW_RPC_EXISTS)
+			goto out;
+		*made = r != NULL;
+		json_decref(r);
+		json_decref(list);
+		if (!(list = psw_cmd_call(c, cl, "network.list", json_object(), NULL)))
+			return -1;
+		if (!(net = psw_network_find(list, c->nc.network))) {
+			psw_cni_err(&c->err, PSW_CNI_E_TRY_AGAIN,
+				    "podswitchd's network \"%s\" went away while this ADD made it",
+				    c->nc.network);
+			goto out;
+		}
+	}
+	if (psw_network_agrees(&c->nc, net, &c->err) ||
+	    psw_network_mtu(&c->nc, net, &a->mtu, &c->err))
+		goto out;
+	rc = 0;
+out:
+	json_decref(list);
+	return rc;
+}
+
 int psw_cmd_add(struct cmd *c)
 {
 	struct psw_ipam_result ipam = {0};
@@ -178,7 +238,7 @@ int psw_cmd_add(struct cmd *c)
 	char tap[PSW_CNI_IFNAME_MAX];
 	/* What this call made: the undo removes exactly these, nothing it found. */
 	bool ipam_done = false, port_done = false, dir_made = false, meta_done = false;
-	bool devinfo_done = false;
+	bool devinfo_done = false, net_made = false;
 	struct psw_dir_state dir_before = {0};
 	json_t *ipam_res = NULL, *r = NULL, *res;
 	unsigned char mac[6];
@@ -192,21 +252,21 @@ int psw_cmd_add(struct cmd *c)
 	}
 	if (psw_cmd_attachment_init(c, &a) || psw_sock_access_resolve(&c->nc, &c->access, &c->err))
 		return -1;
-	if (c->nc.mac_set || c->env.mac_set || a.iface != PSW_IFACE_TAP) {
-		if (c->nc.mac_set)
-			memcpy(mac, c->nc.mac, 6);
-		else if (c->env.mac_set)
-			memcpy(mac, c->env.mac, 6);
-		else
-			psw_mac_random(mac);
-		psw_mac_format(mac, a.mac);
-	}
+	/* The pod's MAC is chosen here, also for a tap (podswitchd sets it before the tap
+	 * moves): port.add registers it with the pod's addresses. */
+	if (c->nc.mac_set)
+		memcpy(mac, c->nc.mac, 6);
+	else if (c->env.mac_set)
+		memcpy(mac, c->env.mac, 6);
+	else
+		psw_mac_random(mac);
+	psw_mac_format(mac, a.mac);
 	psw_cni_tap_name(c->env.container_id, c->env.ifname, tap);
 
 	/* Fail early, before IPAM hands out an address. */
 	if (!(cl = psw_cmd_connect(c, PSW_CNI_E_TRY_AGAIN)))
 		goto undo;
-	if (attachment_exists(c, cl, &a))
+	if (attachment_exists(c, cl, &a) || network_prepare(c, cl, &a, &net_made))
 		goto undo;
 	/* IPAM DEL releases whatever the plugin holds for (container id, ifname), so it is
 	 * asked only when its ADD succeeded here: a plugin whose ADD fails holds nothing
@@ -246,7 +306,7 @@ int psw_cmd_add(struct cmd *c)
 	if (a.iface == PSW_IFACE_TAP) {
 		struct psw_link_conf lc = {
 			.host_name = tap, .netns = c->env.netns, .ifname = c->env.ifname,
-			.mac = a.mac[0] ? mac : NULL, .mtu = a.mtu, .ipam = &ipam,
+			.mac = mac, .mtu = a.mtu, .ipam = &ipam,
 		};
 
 		if (psw_netns_setup(&lc, a.mac, &c->err))
@@ -293,6 +353,17 @@ undo:
 		psw_pod_dir_restore(a.pod_dir, &dir_before);
 	if (ipam_done && psw_ipam_exec(&c->nc, "DEL", c->env.path, NULL, &undo_err))
 		psw_cmd_warn("undo: IPAM release failed: %s", undo_err.msg);
+	/* A network this call made goes too, unless a pod of another ADD joined it since
+	 * (podswitchd refuses to remove a network with ports). */
+	if (net_made) {
+		json_t *d = psw_cmd_call(c, cl, "network.del",
+					 json_pack("{s:s}", "name", c->nc.network), &code);
+
+		if (!d && code != PSW_RPC_BUSY)
+			psw_cmd_warn("undo: removing network %s failed: %s", c->nc.network,
+				     c->err.msg);
+		json_decref(d);
+	}
 	c->err = first;
 out:
 	json_decref(r);

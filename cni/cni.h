@@ -45,6 +45,9 @@
  * fails at parse time, naming "mtu", rather than in port.add after IPAM. */
 #define PSW_CNI_MTU_MIN 68
 #define PSW_CNI_MTU_MAX 9600
+/* podswitchd's limit of VXLAN peers per network (switch/tunnel/tunnel.h). */
+#define PSW_CNI_MAX_PEERS 128
+#define PSW_CNI_VXLAN_PORT 4789
 
 struct psw_cni_error {
 	int code;
@@ -96,7 +99,16 @@ struct psw_netconf {
 	char network[PSW_CNI_PORT_NAME_MAX];   /* podswitchd network; "" = none */
 	char socket_dir[PSW_CNI_PATH_MAX];     /* host dir holding one dir per pod */
 	char lock_file[PSW_CNI_PATH_MAX];
-	unsigned mtu;                          /* 0 = the device's default */
+	unsigned mtu;                          /* 0 = the network's, else the device's */
+	/* The network's transport and gateway (network.c): podswitchd's network is made
+	 * with them when it is missing, and an existing one must agree. */
+	bool vxlan_set;
+	unsigned vxlan_vni, vxlan_port;
+	unsigned n_peers;
+	char peers[PSW_CNI_MAX_PEERS][16];     /* IPv4, as inet_ntop writes them */
+	unsigned vlan;                         /* 0 = none */
+	char gateway[64];                      /* "10.244.1.1/16"; "" = none */
+	bool gateway_explicit;                 /* "gateway" (else from the IPAM config) */
 	int timeout_ms;                        /* control-socket timeout */
 	/* vhost-user */
 	bool vhost_switch_server;              /* podswitchd is the server (default client) */
@@ -168,6 +180,28 @@ int psw_cni_pod_dir(const struct psw_netconf *nc, const struct psw_cni_env *env,
 int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size_t len,
 			struct psw_cni_error *err);
 void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len);
+
+/* network.c: podswitchd's network as the config describes it. */
+/* "address/len" (IPv4 or IPv6) into its bytes; 0, or -1 when s is not one. */
+struct psw_cidr {
+	int family;
+	unsigned char addr[16];
+	unsigned len;
+};
+int psw_cidr_parse(const char *s, struct psw_cidr *out);
+/* Does the config say how to make its network (a transport or a "gateway")? */
+bool psw_network_makes(const struct psw_netconf *nc);
+/* network.add params for the config's network. New reference. */
+json_t *psw_network_add_params(const struct psw_netconf *nc);
+/* The entry named name in a network.list result, or NULL (borrowed). */
+json_t *psw_network_find(json_t *list, const char *name);
+/* An existing network (network.list's entry) agrees with the config: the transport and an
+ * explicit gateway the config names are the network's. Else error 7 naming the key. */
+int psw_network_agrees(const struct psw_netconf *nc, json_t *net, struct psw_cni_error *err);
+/* The pod's MTU on net: the config's "mtu" (error 7 when above the network's), else the
+ * network's (VXLAN: the underlay's less 50), else 0 (the device's). */
+int psw_network_mtu(const struct psw_netconf *nc, json_t *net, unsigned *mtu,
+		    struct psw_cni_error *err);
 
 /* devinfo.c: socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
  * ADD: the pod directory gets them (psw_sock_dir_mode) and podswitchd's port options

@@ -5,6 +5,7 @@
  * rooms use. The environment is env.c's, the names derived from it names.c's. Runs in
  * the plugin process, far from the packet path.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -248,6 +249,122 @@ static int get_mode(json_t *obj, const char *key, bool *set, unsigned *out,
 	return 0;
 }
 
+/* vxlan: {"vni": 1..16777215, "port": 4789, "peers": ["192.0.2.2", ...]}: what podswitchd's
+ * network.add takes (switch/tunnel/rpc_tunnel.c), one IPv4 address per peer. */
+static int parse_vxlan(struct psw_netconf *nc, json_t *o, struct psw_cni_error *err)
+{
+	static const char *const known[] = {"vni", "port", "peers", NULL};
+	json_t *peers, *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return bad_field(err, "", "vxlan", "an object such as {\"vni\": 100, \"peers\": [...]}");
+	if (check_keys(o, "vxlan.", known, err))
+		return -1;
+	if (!json_object_get(o, "vni"))
+		return psw_cni_err(err, PSW_CNI_E_CONFIG, "network config: \"vxlan.vni\" is missing");
+	nc->vxlan_port = PSW_CNI_VXLAN_PORT;
+	if (get_uint(o, "vxlan.", "vni", 1, 16777215, &nc->vxlan_vni, err) ||
+	    get_uint(o, "vxlan.", "port", 1, 65535, &nc->vxlan_port, err))
+		return -1;
+	peers = json_object_get(o, "peers");
+	if (peers && !json_is_array(peers))
+		return bad_field(err, "vxlan.", "peers", "an array of IPv4 addresses");
+	if (json_array_size(peers) > PSW_CNI_MAX_PEERS)
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"vxlan.peers\" has more than %d addresses",
+				   PSW_CNI_MAX_PEERS);
+	json_array_foreach(peers, i, v) {
+		struct in_addr a;
+		char *out = nc->peers[nc->n_peers];
+
+		if (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &a) != 1)
+			return psw_cni_err(err, PSW_CNI_E_CONFIG,
+					   "network config: \"vxlan.peers[%zu]\" must be an IPv4 address such as \"192.0.2.2\"",
+					   i);
+		inet_ntop(AF_INET, &a, out, sizeof(nc->peers[0]));
+		for (unsigned k = 0; k < nc->n_peers; k++)
+			if (!strcmp(nc->peers[k], out))
+				return psw_cni_err(err, PSW_CNI_E_CONFIG,
+						   "network config: \"vxlan.peers[%zu]\": %s is listed twice",
+						   i, out);
+		nc->n_peers++;
+	}
+	nc->vxlan_set = true;
+	return 0;
+}
+
+/* gateway: "address/len" with a host part, as podswitchd's network.add takes it. */
+static bool gateway_ok(const char *s)
+{
+	struct psw_cidr c;
+
+	return !psw_cidr_parse(s, &c) && c.len >= 1 && c.len <= (c.family == AF_INET ? 31u : 127u);
+}
+
+/* gw with the prefix of subnet ("10.244.1.1", "10.244.0.0/16" -> "10.244.1.1/16") into
+ * nc->gateway when both read as such; true when they did. */
+static bool gateway_with_prefix(struct psw_netconf *nc, json_t *gw, json_t *subnet)
+{
+	struct psw_cidr s;
+	unsigned char a[16];
+
+	if (!json_is_string(gw) || psw_cidr_parse(json_string_value(subnet), &s) ||
+	    inet_pton(s.family, json_string_value(gw), a) != 1)
+		return false;
+	snprintf(nc->gateway, sizeof(nc->gateway), "%s/%u", json_string_value(gw), s.len);
+	if (gateway_ok(nc->gateway))
+		return true;
+	nc->gateway[0] = '\0';
+	return false;
+}
+
+/* The gateway of a host-local IPAM config with its subnet's prefix: the first range
+ * (of "ranges") with both, or the older top-level "subnet" and "gateway". Used only to
+ * make a missing network; a config podswitch cannot read here is the IPAM plugin's to
+ * refuse. */
+static void gateway_from_ipam(struct psw_netconf *nc)
+{
+	json_t *set, *r;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(nc->ipam, "ranges"), i, set)
+		json_array_foreach(set, j, r)
+			if (gateway_with_prefix(nc, json_object_get(r, "gateway"),
+						json_object_get(r, "subnet")))
+				return;
+	gateway_with_prefix(nc, json_object_get(nc->ipam, "gateway"),
+			    json_object_get(nc->ipam, "subnet"));
+}
+
+/* The network's transport and gateway: "vxlan" or "vlan", "gateway" (else the IPAM's). */
+static int parse_transport(struct psw_netconf *nc, json_t *o, struct psw_cni_error *err)
+{
+	json_t *v;
+
+	if ((v = json_object_get(o, "vxlan")) && parse_vxlan(nc, v, err))
+		return -1;
+	if (get_uint(o, "", "vlan", 1, 4094, &nc->vlan, err) ||
+	    get_string(o, "", "gateway", false, nc->gateway, sizeof(nc->gateway), err))
+		return -1;
+	if (nc->vxlan_set && nc->vlan)
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"vlan\" and \"vxlan\": a network has one transport");
+	if (nc->gateway[0]) {
+		if (!gateway_ok(nc->gateway))
+			return bad_field(err, "", "gateway",
+					 "an address with its prefix, such as \"10.244.1.1/16\"");
+		nc->gateway_explicit = true;
+	}
+	if (psw_network_makes(nc) && !nc->network[0])
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"%s\" needs \"network\" (the podswitchd network it describes)",
+				   nc->vxlan_set ? "vxlan" : nc->vlan ? "vlan" : "gateway");
+	if (!nc->gateway[0] && nc->ipam)
+		gateway_from_ipam(nc);
+	return 0;
+}
+
 static int parse_runtime_config(struct psw_netconf *nc, json_t *rc, struct psw_cni_error *err)
 {
 	json_t *v;
@@ -278,7 +395,8 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 		"disableGC",
 		/* podswitch's own */
 		"socket", "network", "interface", "mtu", "socketDir", "timeout", "vhostUser",
-		"memif", "socketOwner", "socketGroup", "socketMode", NULL,
+		"memif", "socketOwner", "socketGroup", "socketMode", "vxlan", "vlan", "gateway",
+		NULL,
 	};
 	json_t *o = nc->raw, *v;
 	char type[64], iface[16] = "tap";
@@ -366,6 +484,8 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 			nc->ipam = v;
 		}
 	}
+	if (parse_transport(nc, o, err))
+		return -1;
 	nc->dns = json_object_get(o, "dns");
 	nc->prev_result = json_object_get(o, "prevResult");
 	if ((v = json_object_get(o, "runtimeConfig")) && parse_runtime_config(nc, v, err))
