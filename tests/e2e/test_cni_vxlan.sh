@@ -93,8 +93,19 @@ ip -n ${NSP}b2 link show net1 >/dev/null 2>&1 && fail "the conflicting ADD left 
 ip netns exec ${NSP}b1 ping -c 1 -W 2 "$IPA1" >/dev/null || fail "b1 -> a1 after the conflicting ADD"
 ok "an ADD with VNI 4243 fails (7, naming \"vxlan.vni\"); networks, ports, leases and traffic unchanged"
 
+# --- the shipped NAD (config/cni/nad-vxlan.yaml: static IPAM, the pod's address from its
+# network annotation, which Multus passes as runtimeConfig.ips) on node 2, with this
+# test's peers and paths: the pod joins crossnet and reaches node 1's pods.
+nad_config "$SRC/config/cni/nad-vxlan.yaml" | jq --arg s "$T/n2.sock" --arg d "$T/pods-n2" \
+	--arg p1 "$(underlay_ip 1)" --arg p2 "$(underlay_ip 2)" \
+	'.socket = $s | .socketDir = $d | .vxlan.peers = [$p1, $p2] | .runtimeConfig = {ips: ["10.77.9.2/16"]}' >"$T/nad.json"
+add 2 b2 "$T/nad.json" || fail "ADD b2 with nad-vxlan.yaml: $(cat "$T/b2.json")"
+jq -e '.ips[0].address == "10.77.9.2/16" and .interfaces[0].mtu == 1450' "$T/b2.json" >/dev/null || fail "b2's result: $(cat "$T/b2.json")"
+ip netns exec ${NSP}b2 ping -c 2 -i 0.2 -W 2 "$IPA1" >"$T/ping" || fail "b2 (nad-vxlan.yaml, node 2) -> a1 (node 1): $(cat "$T/ping")"
+ok "a pod of config/cni/nad-vxlan.yaml (10.77.9.2 from its annotation) joins crossnet on node 2 and reaches a1 on node 1"
+
 # --- DEL: the pods' ports go, the network stays for the next pod
-for x in "1 a1 $T/c1a.json" "1 a2 $T/c1b.json" "2 b1 $T/c2.json"; do
+for x in "1 a1 $T/c1a.json" "1 a2 $T/c1b.json" "2 b1 $T/c2.json" "2 b2 $T/nad.json"; do
 	set -- $x
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=DEL CNI_CONTAINERID=ctr-$2 \
 		CNI_NETNS=/var/run/netns/$NSP$2 CNI_IFNAME=net1 CNI_PATH="$CNI_BIN_PATH" \
