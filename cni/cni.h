@@ -3,7 +3,8 @@
  * process run by the container runtime (or Multus) once per command; it never touches the
  * packet path, it only asks podswitchd (over the control socket) for a port and plumbs the
  * pod's side: main.c runs a command (cmd_*.c, cmd.h), netconf.c reads the config, env.c
- * the environment, names.c derives names and paths, ipam.c runs the IPAM plugin, netns.c
+ * the environment, names.c derives names and paths, network.c compares the config's
+ * transport with podswitchd's network, ipam.c runs the IPAM plugin, netns.c
  * sets up the kernel interface in the pod's network namespace, result.c writes CNI
  * results, devinfo.c the files a userspace pod reads and its directory's access.
  *
