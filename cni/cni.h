@@ -2,9 +2,11 @@
  * cni.h: what the rooms of the CNI plugin `podswitch` share. The plugin is a short-lived
  * process run by the container runtime (or Multus) once per command; it never touches the
  * packet path, it only asks podswitchd (over the control socket) for a port and plumbs the
- * pod's side: main.c runs a command, netconf.c reads the config and the environment,
- * ipam.c runs the IPAM plugin, netns.c sets up the kernel interface in the pod's network
- * namespace, result.c writes CNI results, devinfo.c the files a userspace pod reads.
+ * pod's side: main.c runs a command (cmd_*.c, cmd.h), netconf.c reads the config, env.c
+ * the environment, names.c derives names and paths, network.c compares the config's
+ * transport with podswitchd's network, ipam.c runs the IPAM plugin, netns.c
+ * sets up the kernel interface in the pod's network namespace, result.c writes CNI
+ * results, devinfo.c the files a userspace pod reads and its directory's access.
  *
  * Errors are CNI error objects: every function that can fail returns 0 or -1 and fills a
  * struct psw_cni_error with a code from the CNI spec (1.1.0, "Error") and a message.
@@ -44,6 +46,9 @@
  * fails at parse time, naming "mtu", rather than in port.add after IPAM. */
 #define PSW_CNI_MTU_MIN 68
 #define PSW_CNI_MTU_MAX 9600
+/* podswitchd's limit of VXLAN peers per network (switch/tunnel/tunnel.h). */
+#define PSW_CNI_MAX_PEERS 128
+#define PSW_CNI_VXLAN_PORT 4789
 
 struct psw_cni_error {
 	int code;
@@ -95,7 +100,16 @@ struct psw_netconf {
 	char network[PSW_CNI_PORT_NAME_MAX];   /* podswitchd network; "" = none */
 	char socket_dir[PSW_CNI_PATH_MAX];     /* host dir holding one dir per pod */
 	char lock_file[PSW_CNI_PATH_MAX];
-	unsigned mtu;                          /* 0 = the device's default */
+	unsigned mtu;                          /* 0 = the network's, else the device's */
+	/* The network's transport and gateway (network.c): podswitchd's network is made
+	 * with them when it is missing, and an existing one must agree. */
+	bool vxlan_set;
+	unsigned vxlan_vni, vxlan_port;
+	unsigned n_peers;
+	char peers[PSW_CNI_MAX_PEERS][16];     /* IPv4, as inet_ntop writes them */
+	unsigned vlan;                         /* 0 = none */
+	char gateway[64];                      /* "10.244.1.1/16"; "" = none */
+	bool gateway_explicit;                 /* "gateway" (else from the IPAM config) */
 	int timeout_ms;                        /* control-socket timeout */
 	/* vhost-user */
 	bool vhost_switch_server;              /* podswitchd is the server (default client) */
@@ -141,14 +155,17 @@ struct psw_cni_env {
 int psw_netconf_parse(const char *text, size_t len, const char *command,
 		      struct psw_netconf *nc, struct psw_cni_error *err);
 void psw_netconf_free(struct psw_netconf *nc);
-/* Reads CNI_* for `command` (which variables are required depends on it). */
+/* env.c: reads CNI_* for `command` (which variables are required depends on it). */
 int psw_cni_env_load(struct psw_cni_env *env, struct psw_cni_error *err);
 /* "K=V;K=V" into env; unknown keys fail unless IgnoreUnknown is true. */
 int psw_cni_args_parse(const char *args, struct psw_cni_env *env, struct psw_cni_error *err);
+/* names.c */
 int psw_mac_parse(const char *s, unsigned char mac[6]);
 void psw_mac_format(const unsigned char mac[6], char out[18]);
 /* Locally administered unicast MAC from 6 random bytes. */
 void psw_mac_random(unsigned char mac[6]);
+/* Non-empty and only [A-Za-z0-9_.-] (names that may become file and directory names). */
+bool psw_cni_name_valid(const char *s);
 /* FNV-1a 64 of a, a NUL, b: stable across runs (names must match between ADD and DEL). */
 uint64_t psw_cni_hash(const char *a, const char *b);
 /* podswitchd port name for an attachment: "cni" + 11 hex digits of a hash of
@@ -165,7 +182,29 @@ int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size
 			struct psw_cni_error *err);
 void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len);
 
-/* socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
+/* network.c: podswitchd's network as the config describes it. */
+/* "address/len" (IPv4 or IPv6) into its bytes; 0, or -1 when s is not one. */
+struct psw_cidr {
+	int family;
+	unsigned char addr[16];
+	unsigned len;
+};
+int psw_cidr_parse(const char *s, struct psw_cidr *out);
+/* Does the config say how to make its network (a transport or a "gateway")? */
+bool psw_network_makes(const struct psw_netconf *nc);
+/* network.add params for the config's network. New reference. */
+json_t *psw_network_add_params(const struct psw_netconf *nc);
+/* The entry named name in a network.list result, or NULL (borrowed). */
+json_t *psw_network_find(json_t *list, const char *name);
+/* An existing network (network.list's entry) agrees with the config: the transport and an
+ * explicit gateway the config names are the network's. Else error 7 naming the key. */
+int psw_network_agrees(const struct psw_netconf *nc, json_t *net, struct psw_cni_error *err);
+/* The pod's MTU on net: the config's "mtu" (error 7 when above the network's), else the
+ * network's (VXLAN: the underlay's less 50), else 0 (the device's). */
+int psw_network_mtu(const struct psw_netconf *nc, json_t *net, unsigned *mtu,
+		    struct psw_cni_error *err);
+
+/* devinfo.c: socketOwner, socketGroup and socketMode resolved (user and group names looked up) at
  * ADD: the pod directory gets them (psw_sock_dir_mode) and podswitchd's port options
  * "owner", "group", "perm" carry them to the socket. */
 struct psw_sock_access {

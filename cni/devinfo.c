@@ -8,6 +8,8 @@
  * socketMode) are set and checked here too. Plugin process only.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +170,67 @@ int psw_meta_write(const struct psw_attachment *a, const struct psw_netconf *nc,
 	rc = psw_json_write_file(a->meta_path, m, err);
 	json_decref(m);
 	return rc;
+}
+
+/* A name or decimal id; 1 when s is all digits (then *id is set). */
+static int numeric_id(const char *s, unsigned *id)
+{
+	unsigned long long v = 0;
+
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v >= UINT32_MAX)
+			return 0;
+	}
+	*id = (unsigned)v;
+	return 1;
+}
+
+int psw_sock_access_resolve(const struct psw_netconf *nc, struct psw_sock_access *out,
+			    struct psw_cni_error *err)
+{
+	char buf[4096];
+
+	memset(out, 0, sizeof(*out));
+	if (nc->socket_owner[0]) {
+		struct passwd pw, *res = NULL;
+
+		if (!numeric_id(nc->socket_owner, &out->uid)) {
+			if (getpwnam_r(nc->socket_owner, &pw, buf, sizeof(buf), &res) || !res)
+				return psw_cni_err(err, PSW_CNI_E_CONFIG,
+						   "network config: \"socketOwner\": no user \"%s\" on this node",
+						   nc->socket_owner);
+			out->uid = pw.pw_uid;
+		}
+		out->uid_set = true;
+	}
+	if (nc->socket_group[0]) {
+		struct group gr, *res = NULL;
+
+		if (!numeric_id(nc->socket_group, &out->gid)) {
+			if (getgrnam_r(nc->socket_group, &gr, buf, sizeof(buf), &res) || !res)
+				return psw_cni_err(err, PSW_CNI_E_CONFIG,
+						   "network config: \"socketGroup\": no group \"%s\" on this node",
+						   nc->socket_group);
+			out->gid = gr.gr_gid;
+		}
+		out->gid_set = true;
+	}
+	out->mode_set = nc->socket_mode_set;
+	out->mode = nc->socket_mode;
+	return 0;
+}
+
+unsigned psw_sock_dir_mode(unsigned m)
+{
+	m |= 0700;
+	if (m & 0060)
+		m |= 0010;
+	if (m & 0006)
+		m |= 0001;
+	return m;
 }
 
 int psw_pod_dir_set_access(const char *dir, const struct psw_sock_access *acc,

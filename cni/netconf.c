@@ -1,22 +1,16 @@
 /*
- * netconf.c: the CNI plugin's inputs. Parses the network configuration from stdin
- * strictly (an unknown key is error 2, a bad value error 7, both naming the field), reads
- * the CNI_* environment and CNI_ARGS, and derives the names an attachment gets (podswitchd
- * port, host tap, per-pod socket directory) from (container id, ifname) so that ADD, DEL,
- * CHECK and GC all compute the same ones without keeping state. Runs in the plugin
- * process, far from the packet path.
+ * netconf.c: the network configuration from stdin, parsed strictly: an unknown key is
+ * error 2, a bad value error 7, both naming the field, so that a mistake shows at ADD
+ * and not as a pod that half works. Also the CNI versions and error objects the other
+ * rooms use. The environment is env.c's, the names derived from it names.c's. Runs in
+ * the plugin process, far from the packet path.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <grp.h>
+#include <arpa/inet.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/random.h>
 
 #include "cni.h"
 
@@ -90,156 +84,6 @@ const char *psw_cni_iface_name(enum psw_cni_iface i)
 	case PSW_IFACE_MEMIF: return "memif";
 	}
 	return "?";
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int psw_mac_parse(const char *s, unsigned char mac[6])
-{
-	/* Exactly "xx:xx:xx:xx:xx:xx" (sscanf's %2x also took " 2", "+2" and "0x"). */
-	if (strlen(s) != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -1;
-		mac[i] = (unsigned char)(hi << 4 | lo);
-	}
-	if (mac[0] & 1)
-		return -1; /* multicast: not an interface address */
-	return 0;
-}
-
-void psw_mac_format(const unsigned char mac[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
-}
-
-void psw_mac_random(unsigned char mac[6])
-{
-	if (getrandom(mac, 6, 0) != 6) {
-		uint64_t h = psw_cni_hash("mac", "fallback") ^ (uint64_t)rand();
-		memcpy(mac, &h, 6);
-	}
-	mac[0] = (mac[0] & 0xfe) | 0x02; /* unicast, locally administered */
-}
-
-uint64_t psw_cni_hash(const char *a, const char *b)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (const char *p = a; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	h = (h ^ 0) * 0x100000001b3ull;
-	for (const char *p = b; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	return h;
-}
-
-static bool name_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
-}
-
-/* Copy at most max chars of s, replacing anything outside [A-Za-z0-9_.-] by '_'. */
-static void sanitize(char *out, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; i < max && s[i]; i++)
-		out[i] = name_char(s[i]) ? s[i] : '_';
-	out[i] = '\0';
-}
-
-void psw_cni_port_name(const char *container_id, const char *ifname, char out[PSW_CNI_PORT_NAME_MAX])
-{
-	/* Short on purpose: DPDK's net_tap names a mempool "mp_net_tap_<port>" and mempool
-	 * names stop at 25 characters, so a tap port name may have 14. Whose port it is
-	 * shows in its external_ids (container id, ifname, pod). 44 bits of hash: a
-	 * collision needs about 4 million attachments on one node. */
-	snprintf(out, PSW_CNI_PORT_NAME_MAX, "cni%011" PRIx64,
-		 (uint64_t)(psw_cni_hash(container_id, ifname) & 0xfffffffffffull));
-}
-
-void psw_cni_tap_name(const char *container_id, const char *ifname, char out[PSW_CNI_IFNAME_MAX])
-{
-	snprintf(out, PSW_CNI_IFNAME_MAX, "psw%012" PRIx64,
-		 (uint64_t)(psw_cni_hash(container_id, ifname) & 0xffffffffffffull));
-}
-
-/* Longest pod-directory name that keeps "<dir>/<name>/<ifname>.sock" under 108 bytes. */
-static long pod_dir_room(const struct psw_netconf *nc, const char *ifname)
-{
-	return (long)PSW_CNI_SUN_MAX - 1 - (long)strlen(nc->socket_dir) - 1 - 1 -
-	       (long)strlen(ifname) - (long)strlen(".sock");
-}
-
-static bool all_name_chars(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!name_char(*s))
-			return false;
-	return true;
-}
-
-int psw_cni_pod_dir(const struct psw_netconf *nc, const struct psw_cni_env *env,
-		    char *out, size_t len, struct psw_cni_error *err)
-{
-	long room = pod_dir_room(nc, env->ifname);
-	char name[PSW_CNI_PATH_MAX];
-	size_t n;
-
-	if (room < 20)
-		return psw_cni_err(err, PSW_CNI_E_CONFIG,
-				   "network config: \"socketDir\" is too long for a %d-byte socket path",
-				   PSW_CNI_SUN_MAX);
-	n = strlen(env->k8s_namespace) + 1 + strlen(env->k8s_pod);
-	if (env->k8s_namespace[0] && env->k8s_pod[0] && all_name_chars(env->k8s_namespace) &&
-	    all_name_chars(env->k8s_pod) && (long)n <= room) {
-		snprintf(name, sizeof(name), "%s_%s", env->k8s_namespace, env->k8s_pod);
-	} else if ((long)strlen(env->container_id) <= room) {
-		sanitize(name, env->container_id, room);
-	} else {
-		size_t k;
-
-		sanitize(name, env->container_id, room - 9);
-		k = strlen(name);
-		snprintf(name + k, sizeof(name) - k, "-%08" PRIx32,
-			 (uint32_t)psw_cni_hash(env->container_id, ""));
-	}
-	if ((size_t)snprintf(out, len, "%s/%s", nc->socket_dir, name) >= len)
-		return psw_cni_err(err, PSW_CNI_E_CONFIG, "network config: \"socketDir\" is too long");
-	return 0;
-}
-
-int psw_cni_socket_path(const char *pod_dir, const char *ifname, char *out, size_t len,
-			struct psw_cni_error *err)
-{
-	int n = snprintf(out, len, "%s/%s.sock", pod_dir, ifname);
-
-	if (n < 0 || (size_t)n >= len || n >= PSW_CNI_SUN_MAX)
-		return psw_cni_err(err, PSW_CNI_E_CONFIG,
-				   "socket path %s/%s.sock does not fit in %d bytes; shorten \"socketDir\"",
-				   pod_dir, ifname, PSW_CNI_SUN_MAX);
-	return 0;
-}
-
-void psw_cni_meta_path(const char *pod_dir, const char *ifname, char *out, size_t len)
-{
-	snprintf(out, len, "%s/%s.json", pod_dir, ifname);
 }
 
 /* ---- strict JSON field checks ---- */
@@ -376,7 +220,7 @@ static int get_id(json_t *obj, const char *key, char *out, size_t len, struct ps
 		return 0;
 	}
 	s = json_string_value(v);
-	if (!s || !all_name_chars(s) || strlen(s) >= len)
+	if (!s || !psw_cni_name_valid(s) || strlen(s) >= len)
 		return bad_field(err, "", key, "a name of [A-Za-z0-9_.-] (at most 32) or a numeric id");
 	snprintf(out, len, "%s", s);
 	return 0;
@@ -402,6 +246,122 @@ static int get_mode(json_t *obj, const char *key, bool *set, unsigned *out,
 		return bad_field(err, "", key, "permission bits only (at most \"0777\")");
 	*out = m;
 	*set = true;
+	return 0;
+}
+
+/* vxlan: {"vni": 1..16777215, "port": 4789, "peers": ["192.0.2.2", ...]}: what podswitchd's
+ * network.add takes (switch/tunnel/rpc_tunnel.c), one IPv4 address per peer. */
+static int parse_vxlan(struct psw_netconf *nc, json_t *o, struct psw_cni_error *err)
+{
+	static const char *const known[] = {"vni", "port", "peers", NULL};
+	json_t *peers, *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return bad_field(err, "", "vxlan", "an object such as {\"vni\": 100, \"peers\": [...]}");
+	if (check_keys(o, "vxlan.", known, err))
+		return -1;
+	if (!json_object_get(o, "vni"))
+		return psw_cni_err(err, PSW_CNI_E_CONFIG, "network config: \"vxlan.vni\" is missing");
+	nc->vxlan_port = PSW_CNI_VXLAN_PORT;
+	if (get_uint(o, "vxlan.", "vni", 1, 16777215, &nc->vxlan_vni, err) ||
+	    get_uint(o, "vxlan.", "port", 1, 65535, &nc->vxlan_port, err))
+		return -1;
+	peers = json_object_get(o, "peers");
+	if (peers && !json_is_array(peers))
+		return bad_field(err, "vxlan.", "peers", "an array of IPv4 addresses");
+	if (json_array_size(peers) > PSW_CNI_MAX_PEERS)
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"vxlan.peers\" has more than %d addresses",
+				   PSW_CNI_MAX_PEERS);
+	json_array_foreach(peers, i, v) {
+		struct in_addr a;
+		char *out = nc->peers[nc->n_peers];
+
+		if (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &a) != 1)
+			return psw_cni_err(err, PSW_CNI_E_CONFIG,
+					   "network config: \"vxlan.peers[%zu]\" must be an IPv4 address such as \"192.0.2.2\"",
+					   i);
+		inet_ntop(AF_INET, &a, out, sizeof(nc->peers[0]));
+		for (unsigned k = 0; k < nc->n_peers; k++)
+			if (!strcmp(nc->peers[k], out))
+				return psw_cni_err(err, PSW_CNI_E_CONFIG,
+						   "network config: \"vxlan.peers[%zu]\": %s is listed twice",
+						   i, out);
+		nc->n_peers++;
+	}
+	nc->vxlan_set = true;
+	return 0;
+}
+
+/* gateway: "address/len" with a host part, as podswitchd's network.add takes it. */
+static bool gateway_ok(const char *s)
+{
+	struct psw_cidr c;
+
+	return !psw_cidr_parse(s, &c) && c.len >= 1 && c.len <= (c.family == AF_INET ? 31u : 127u);
+}
+
+/* gw with the prefix of subnet ("10.244.1.1", "10.244.0.0/16" -> "10.244.1.1/16") into
+ * nc->gateway when both read as such; true when they did. */
+static bool gateway_with_prefix(struct psw_netconf *nc, json_t *gw, json_t *subnet)
+{
+	struct psw_cidr s;
+	unsigned char a[16];
+
+	if (!json_is_string(gw) || psw_cidr_parse(json_string_value(subnet), &s) ||
+	    inet_pton(s.family, json_string_value(gw), a) != 1)
+		return false;
+	snprintf(nc->gateway, sizeof(nc->gateway), "%s/%u", json_string_value(gw), s.len);
+	if (gateway_ok(nc->gateway))
+		return true;
+	nc->gateway[0] = '\0';
+	return false;
+}
+
+/* The gateway of a host-local IPAM config with its subnet's prefix: the first range
+ * (of "ranges") with both, or the older top-level "subnet" and "gateway". Used only to
+ * make a missing network; a config podswitch cannot read here is the IPAM plugin's to
+ * refuse. */
+static void gateway_from_ipam(struct psw_netconf *nc)
+{
+	json_t *set, *r;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(nc->ipam, "ranges"), i, set)
+		json_array_foreach(set, j, r)
+			if (gateway_with_prefix(nc, json_object_get(r, "gateway"),
+						json_object_get(r, "subnet")))
+				return;
+	gateway_with_prefix(nc, json_object_get(nc->ipam, "gateway"),
+			    json_object_get(nc->ipam, "subnet"));
+}
+
+/* The network's transport and gateway: "vxlan" or "vlan", "gateway" (else the IPAM's). */
+static int parse_transport(struct psw_netconf *nc, json_t *o, struct psw_cni_error *err)
+{
+	json_t *v;
+
+	if ((v = json_object_get(o, "vxlan")) && parse_vxlan(nc, v, err))
+		return -1;
+	if (get_uint(o, "", "vlan", 1, 4094, &nc->vlan, err) ||
+	    get_string(o, "", "gateway", false, nc->gateway, sizeof(nc->gateway), err))
+		return -1;
+	if (nc->vxlan_set && nc->vlan)
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"vlan\" and \"vxlan\": a network has one transport");
+	if (nc->gateway[0]) {
+		if (!gateway_ok(nc->gateway))
+			return bad_field(err, "", "gateway",
+					 "an address with its prefix, such as \"10.244.1.1/16\"");
+		nc->gateway_explicit = true;
+	}
+	if (psw_network_makes(nc) && !nc->network[0])
+		return psw_cni_err(err, PSW_CNI_E_CONFIG,
+				   "network config: \"%s\" needs \"network\" (the podswitchd network it describes)",
+				   nc->vxlan_set ? "vxlan" : nc->vlan ? "vlan" : "gateway");
+	if (!nc->gateway[0] && nc->ipam)
+		gateway_from_ipam(nc);
 	return 0;
 }
 
@@ -435,7 +395,8 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 		"disableGC",
 		/* podswitch's own */
 		"socket", "network", "interface", "mtu", "socketDir", "timeout", "vhostUser",
-		"memif", "socketOwner", "socketGroup", "socketMode", NULL,
+		"memif", "socketOwner", "socketGroup", "socketMode", "vxlan", "vlan", "gateway",
+		NULL,
 	};
 	json_t *o = nc->raw, *v;
 	char type[64], iface[16] = "tap";
@@ -480,7 +441,7 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 		return bad_field(err, "", "socket", "an absolute path shorter than 108 bytes");
 	if (nc->socket_dir[0] != '/')
 		return bad_field(err, "", "socketDir", "an absolute path");
-	if (nc->network[0] && !all_name_chars(nc->network))
+	if (nc->network[0] && !psw_cni_name_valid(nc->network))
 		return bad_field(err, "", "network", "a name of [A-Za-z0-9_.-]");
 	if (strcmp(iface, "tap") == 0)
 		nc->iface = PSW_IFACE_TAP;
@@ -523,6 +484,8 @@ static int parse_fields(struct psw_netconf *nc, const char *command, struct psw_
 			nc->ipam = v;
 		}
 	}
+	if (parse_transport(nc, o, err))
+		return -1;
 	nc->dns = json_object_get(o, "dns");
 	nc->prev_result = json_object_get(o, "prevResult");
 	if ((v = json_object_get(o, "runtimeConfig")) && parse_runtime_config(nc, v, err))
@@ -591,218 +554,3 @@ void psw_netconf_free(struct psw_netconf *nc)
 	nc->raw = NULL;
 }
 
-/* A name or decimal id; 1 when s is all digits (then *id is set). */
-static int numeric_id(const char *s, unsigned *id)
-{
-	unsigned long long v = 0;
-
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (unsigned)(*p - '0');
-		if (v >= UINT32_MAX)
-			return 0;
-	}
-	*id = (unsigned)v;
-	return 1;
-}
-
-int psw_sock_access_resolve(const struct psw_netconf *nc, struct psw_sock_access *out,
-			    struct psw_cni_error *err)
-{
-	char buf[4096];
-
-	memset(out, 0, sizeof(*out));
-	if (nc->socket_owner[0]) {
-		struct passwd pw, *res = NULL;
-
-		if (!numeric_id(nc->socket_owner, &out->uid)) {
-			if (getpwnam_r(nc->socket_owner, &pw, buf, sizeof(buf), &res) || !res)
-				return psw_cni_err(err, PSW_CNI_E_CONFIG,
-						   "network config: \"socketOwner\": no user \"%s\" on this node",
-						   nc->socket_owner);
-			out->uid = pw.pw_uid;
-		}
-		out->uid_set = true;
-	}
-	if (nc->socket_group[0]) {
-		struct group gr, *res = NULL;
-
-		if (!numeric_id(nc->socket_group, &out->gid)) {
-			if (getgrnam_r(nc->socket_group, &gr, buf, sizeof(buf), &res) || !res)
-				return psw_cni_err(err, PSW_CNI_E_CONFIG,
-						   "network config: \"socketGroup\": no group \"%s\" on this node",
-						   nc->socket_group);
-			out->gid = gr.gr_gid;
-		}
-		out->gid_set = true;
-	}
-	out->mode_set = nc->socket_mode_set;
-	out->mode = nc->socket_mode;
-	return 0;
-}
-
-unsigned psw_sock_dir_mode(unsigned m)
-{
-	m |= 0700;
-	if (m & 0060)
-		m |= 0010;
-	if (m & 0006)
-		m |= 0001;
-	return m;
-}
-
-/* ---- environment ---- */
-
-static bool parse_bool_text(const char *s, bool *out)
-{
-	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
-	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
-
-	for (int i = 0; t[i]; i++) {
-		if (strcmp(s, t[i]) == 0)
-			return *out = true, true;
-		if (strcmp(s, f[i]) == 0)
-			return *out = false, true;
-	}
-	return false;
-}
-
-static int copy_arg(char *out, size_t len, const char *key, const char *val,
-		    struct psw_cni_error *err)
-{
-	if (strlen(val) >= len)
-		return psw_cni_err(err, PSW_CNI_E_ENV, "CNI_ARGS: %s is too long", key);
-	snprintf(out, len, "%s", val);
-	return 0;
-}
-
-int psw_cni_args_parse(const char *args, struct psw_cni_env *env, struct psw_cni_error *err)
-{
-	/* Keys other plugins of a chain read (static IPAM: IP, GATEWAY): known, not ours. */
-	static const char *const passed_on[] = {"IP", "GATEWAY", "K8S_POD_NETWORK", NULL};
-	char *copy, *save = NULL, *pair;
-	char unknown[128] = "";
-	int rc = 0;
-
-	if (!args || !*args)
-		return 0;
-	copy = strdup(args);
-	if (!copy)
-		return psw_cni_err(err, PSW_CNI_E_IO, "out of memory");
-	for (pair = strtok_r(copy, ";", &save); pair; pair = strtok_r(NULL, ";", &save)) {
-		char *eq = strchr(pair, '='), *key = pair, *val;
-
-		if (!eq || eq == pair) {
-			rc = psw_cni_err(err, PSW_CNI_E_ENV, "CNI_ARGS: invalid pair \"%s\"", pair);
-			goto out;
-		}
-		*eq = '\0';
-		val = eq + 1;
-		if (strcmp(key, "IgnoreUnknown") == 0) {
-			if (!parse_bool_text(val, &env->ignore_unknown)) {
-				rc = psw_cni_err(err, PSW_CNI_E_ENV,
-						 "CNI_ARGS: IgnoreUnknown must be true or false, not \"%s\"", val);
-				goto out;
-			}
-		} else if (strcmp(key, "K8S_POD_NAMESPACE") == 0) {
-			rc = copy_arg(env->k8s_namespace, sizeof(env->k8s_namespace), key, val, err);
-		} else if (strcmp(key, "K8S_POD_NAME") == 0) {
-			rc = copy_arg(env->k8s_pod, sizeof(env->k8s_pod), key, val, err);
-		} else if (strcmp(key, "K8S_POD_INFRA_CONTAINER_ID") == 0) {
-			rc = copy_arg(env->k8s_infra_id, sizeof(env->k8s_infra_id), key, val, err);
-		} else if (strcmp(key, "K8S_POD_UID") == 0) {
-			rc = copy_arg(env->k8s_pod_uid, sizeof(env->k8s_pod_uid), key, val, err);
-		} else if (strcmp(key, "MAC") == 0) {
-			if (psw_mac_parse(val, env->mac)) {
-				rc = psw_cni_err(err, PSW_CNI_E_ENV,
-						 "CNI_ARGS: MAC \"%s\" is not a unicast MAC address", val);
-				goto out;
-			}
-			env->mac_set = true;
-		} else {
-			bool known = false;
-
-			for (int i = 0; passed_on[i]; i++)
-				known |= strcmp(passed_on[i], key) == 0;
-			if (!known && !unknown[0])
-				snprintf(unknown, sizeof(unknown), "%s", key);
-		}
-		if (rc)
-			goto out;
-	}
-	/* IgnoreUnknown may come after the unknown key, so decide at the end. */
-	if (unknown[0] && !env->ignore_unknown)
-		rc = psw_cni_err(err, PSW_CNI_E_ENV,
-				 "CNI_ARGS: unknown key \"%s\" (set IgnoreUnknown=1 to allow it)", unknown);
-out:
-	free(copy);
-	return rc;
-}
-
-static bool valid_container_id(const char *s)
-{
-	if (!isalnum((unsigned char)*s))
-		return false;
-	return all_name_chars(s);
-}
-
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= PSW_CNI_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static const char *env_get(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
-int psw_cni_env_load(struct psw_cni_env *env, struct psw_cni_error *err)
-{
-	bool add_like, del;
-
-	memset(env, 0, sizeof(*env));
-	env->command = env_get("CNI_COMMAND");
-	if (!env->command)
-		return psw_cni_err(err, PSW_CNI_E_ENV, "CNI_COMMAND is not set");
-	env->container_id = env_get("CNI_CONTAINERID");
-	env->netns = env_get("CNI_NETNS");
-	env->ifname = env_get("CNI_IFNAME");
-	env->path = env_get("CNI_PATH");
-	add_like = !strcmp(env->command, "ADD") || !strcmp(env->command, "CHECK");
-	del = !strcmp(env->command, "DEL");
-	if (!add_like && !del && strcmp(env->command, "STATUS") && strcmp(env->command, "GC") &&
-	    strcmp(env->command, "VERSION"))
-		return psw_cni_err(err, PSW_CNI_E_ENV,
-				   "CNI_COMMAND \"%s\" is not one of ADD, DEL, CHECK, STATUS, GC, VERSION",
-				   env->command);
-	if (add_like || del) {
-		if (!env->container_id)
-			return psw_cni_err(err, PSW_CNI_E_ENV, "CNI_CONTAINERID is not set");
-		if (!valid_container_id(env->container_id))
-			return psw_cni_err(err, PSW_CNI_E_ENV,
-					   "CNI_CONTAINERID \"%s\" must be alphanumeric with _ . -",
-					   env->container_id);
-		if (!env->ifname)
-			return psw_cni_err(err, PSW_CNI_E_ENV, "CNI_IFNAME is not set");
-		if (!valid_ifname(env->ifname))
-			return psw_cni_err(err, PSW_CNI_E_ENV,
-					   "CNI_IFNAME \"%s\" is not a valid interface name", env->ifname);
-		if (add_like && !env->netns)
-			return psw_cni_err(err, PSW_CNI_E_ENV, "CNI_NETNS is not set");
-	}
-	if (add_like || del || !strcmp(env->command, "GC")) {
-		if (!env->path)
-			return psw_cni_err(err, PSW_CNI_E_ENV, "CNI_PATH is not set");
-	}
-	return psw_cni_args_parse(getenv("CNI_ARGS"), env, err);
-}

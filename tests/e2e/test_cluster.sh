@@ -42,7 +42,7 @@ cni_conf() {
 	local n=$1
 	cat <<JSON
 {"cniVersion": "1.0.0", "name": "podnet", "type": "podswitch", "socket": "$T/n$n.sock",
- "network": "podnet", "interface": "tap", "socketDir": "$T/pods-n$n", "mtu": 1450,
+ "network": "podnet", "interface": "tap", "socketDir": "$T/pods-n$n",
  "ipam": {"type": "host-local", "dataDir": "$T/ipam-n$n",
           "ranges": [[{"subnet": "10.244.0.0/16", "rangeStart": "10.244.$n.10",
                        "rangeEnd": "10.244.$n.50", "gateway": "10.244.$n.1"}]],
@@ -68,6 +68,13 @@ for n in $NODES; do
 	done
 done
 ok "six pods through the CNI plugin:$(for p in $PODS_ALL; do printf ' %s=%s' $p ${POD_IP[$p]}; done)"
+
+# The conflist names no MTU: each pod gets podnet's, the uplink's 1500 less VXLAN's 50.
+for p in $PODS_ALL; do
+	mtu=$(ip -n "${POD_NS[$p]}" -j link show eth0 | jq '.[0].mtu')
+	[ "$mtu" = 1450 ] || fail "pod $p: eth0 has MTU $mtu, not podnet's 1450"
+done
+ok "every pod's eth0 has podnet's MTU 1450 (from network.list; the conflist names none)"
 
 # --- every pod pings every other pod, by its own IP
 for a in $PODS_ALL; do

@@ -46,6 +46,17 @@ if [ -n "$NETWORK" ]; then
 fi
 ok "ports $PA, $PB carry container id, ifname, namespace/pod${NETWORK:+, joined network $NETWORK}"
 
+# The pod's addresses are registered with its port (ARP suppression, anti-spoofing
+# later): `podswitchctl port show` lists the pod's IP and the MAC its eth0 has.
+MACB=$(jq -r '.interfaces[0].mac' "$T/b.json")
+[ "$(ip netns exec ${NSP}b cat /sys/class/net/eth0/address)" = "$MACB" ] || fail "pod b's eth0 does not have the MAC of the result ($MACB)"
+for x in "$PA $IPA $MACA" "$PB $IPB $MACB"; do
+	set -- $x
+	ctl port show "$1" | grep -E "^ *addresses: *mac=$3,ips=$2/24$" >/dev/null \
+		|| fail "podswitchctl port show $1 does not list $2 and $3: $(ctl port show "$1" | grep -i addr)"
+done
+ok "port show lists each pod's address and MAC ($IPA $MACA, $IPB $MACB)"
+
 # 2. Traffic between the pods through podswitchd.
 connect_pods "$PA" "$PB"
 ip netns exec ${NSP}a ping -c 3 -i 0.2 -W 2 "$IPB" >"$T/ping1" || fail "ping a -> b: $(cat "$T/ping1")"
@@ -56,6 +67,27 @@ counted() { rpc port.get "{\"name\": \"$1\"}" | jq -e '.stats.rx_packets >= 6 an
 wait_until 5 counted "$PA" && wait_until 5 counted "$PB" \
 	|| fail "port counters do not show the pings: $PA $(rpc port.get "{\"name\": \"$PA\"}" | jq -c .stats), $PB $(rpc port.get "{\"name\": \"$PB\"}" | jq -c .stats)"
 ok "ping a <-> b through podswitchd${NETWORK:+ (network $NETWORK)}; both ports count >= 6 packets each way"
+
+# 2b. ARP suppression: podswitchd answers pod a's ARP request for pod b from pod b's
+# registered addresses (network bindings); the request never reaches pod b.
+ctlj network bindings "$NETWORK" | jq -e --arg a "$IPA" --arg ma "$MACA" --arg b "$IPB" --arg mb "$MACB" --arg pa "$PA" --arg pb "$PB" \
+	'[.bindings[] | select(.learned == false) | "\(.ip) \(.mac) \(.port)"] | sort == (["\($a) \($ma) \($pa)", "\($b) \($mb) \($pb)"] | sort)' >/dev/null \
+	|| fail "network bindings $NETWORK: $(ctl network bindings "$NETWORK")"
+ip netns exec ${NSP}b tcpdump -n -l -i eth0 arp >"$T/arp-b.txt" 2>/dev/null &
+TCPD=$!
+on_exit "kill $TCPD"
+sleep 1
+ip -n ${NSP}a neigh flush dev eth0
+# -b: every request broadcast (arping sends its later ones unicast to the MAC it learned,
+# and a unicast request goes to the pod like any unicast frame).
+ip netns exec ${NSP}a arping -b -c 2 -w 3 -I eth0 "$IPB" >"$T/arping" 2>&1 || fail "pod a's ARP request for $IPB got no reply: $(cat "$T/arping")"
+grep -qi "$MACB" "$T/arping" || fail "the ARP reply does not carry pod b's MAC $MACB: $(cat "$T/arping")"
+# A request for an address no pod registered still floods: pod b's capture works.
+ip netns exec ${NSP}a arping -c 1 -w 1 -I eth0 10.244.1.250 >/dev/null 2>&1 || true
+wait_until 5 'grep -q "who-has 10.244.1.250 .*tell $IPA" "$T/arp-b.txt"' || fail "pod b saw no flooded ARP request: $(cat "$T/arp-b.txt")"
+kill $TCPD; wait $TCPD 2>/dev/null || true
+! grep -q "who-has $IPB .*tell $IPA" "$T/arp-b.txt" || fail "pod a's ARP request reached pod b: $(cat "$T/arp-b.txt")"
+ok "ARP suppression: pod a's ARP request for $IPB answered with $MACB by podswitchd; pod b saw no request (one for an unknown address reached it)"
 
 # 3. CHECK with the prevResult of ADD passes; a prevResult with an address the pod does
 # not have fails with a CNI error.

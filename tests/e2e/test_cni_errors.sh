@@ -73,8 +73,10 @@ jq '.ipam.subnet = "not-a-subnet"' "$C" >"$T/c-badipam.json"
 if cni ADD c1 "$NSA" eth0 "$T/c-badipam.json" >"$T/err.json"; then fail "ADD with a failing IPAM passed"; fi
 jq -e '(.msg | startswith("host-local ADD:")) and (.code | type == "number")' "$T/err.json" >/dev/null || fail "IPAM error: $(cat "$T/err.json")"
 if [ -n "$NETWORK" ]; then
+	# A network podswitchd lacks, and the config does not say how to make it: found
+	# before IPAM runs.
 	jq '.network = "nosuchnet"' "$C" >"$T/c-nonet.json"
-	expect_error 100 "podswitchd port.add" cni ADD c1 "$NSA" eth0 "$T/c-nonet.json"
+	expect_error 7 '"network": podswitchd has no network "nosuchnet"' cni ADD c1 "$NSA" eth0 "$T/c-nonet.json"
 fi
 # A userspace pod whose last step fails (the device-info file cannot be written): port,
 # lease, metadata file, socket directory all go.
@@ -85,7 +87,7 @@ ip -n ${NSP}a link add eth0 type veth peer name eth0peer
 expect_error 101 "already exists" cni ADD c1 "$NSA" eth0 "$C"
 ip -n ${NSP}a link del eth0
 nothing_left "failed ADDs"
-ok "IPAM missing (7) or failing (its error passed on); ADD failing after IPAM (unknown network: 100, device-info: 5) releases the lease and the port; eth0 taken in the pod (101)"
+ok "IPAM missing (7) or failing (its error passed on); unknown network (7); ADD failing after IPAM (device-info: 5) releases the lease and the port; eth0 taken in the pod (101)"
 
 # A failed ADD releases only what it took. The attachment's port is gone (as after a
 # podswitchd that lost it) but its lease is not: a second ADD fails in host-local

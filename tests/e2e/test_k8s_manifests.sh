@@ -35,7 +35,7 @@ yq "$K8S/rbac.yaml" | jq -e '[.[] | select(.kind == "Role")][0].rules == [] and
 	([.[] | select(.kind == "ServiceAccount")][0].automountServiceAccountToken == false)' >/dev/null \
 	|| fail "rbac.yaml grants something or mounts a token"
 cmp -s "$K8S/multus/pod-vhost-user.yaml" "$SRC/config/cni/pod-vhost-user.yaml" || fail "multus/pod-vhost-user.yaml is not config/cni's"
-for f in nad-vhost-user.yaml nad-memif.yaml; do
+for f in nad-vhost-user.yaml nad-memif.yaml nad-vxlan.yaml; do
 	nadj() { yq "$1" | jq '.[0] | .spec.config |= (fromjson | del(.cniVersion))'; }
 	cmp -s <(nadj "$K8S/multus/$f") <(nadj "$SRC/config/cni/$f") || fail "config/k8s/multus/$f differs from config/cni/$f"
 	yq "$K8S/multus/$f" | jq -e '.[0].spec.config | fromjson | .cniVersion == "1.0.0"' >/dev/null || fail "multus/$f: cniVersion"

@@ -3,8 +3,8 @@
  * (cni/netconf.c), fed exactly what the runtime writes to the plugin's stdin. Each input
  * is parsed for every command (their rules differ: GC needs the valid list, CHECK a
  * prevResult); an accepted config must hold what the rest of the plugin assumes (MTU and
- * mode in range, the MAC as written, paths that fit) and derives the names and paths an
- * ADD would use.
+ * mode in range, the MAC as written, paths that fit, a transport and gateway podswitchd
+ * takes) and derives the names, paths and network.add params an ADD would use.
  * Corpus: tests/fuzz/corpus/cni_netconf/ (the example configs and the tests' configs).
  */
 #include <stddef.h>
@@ -43,6 +43,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (nc.socket_mode > 0777 || psw_sock_dir_mode(nc.socket_mode) > 0777)
 			abort();
+		/* The network's transport and gateway: in podswitchd's ranges, one of them,
+		 * a gateway it takes, and the network.add params built from them. */
+		if (nc.vxlan_set && (nc.vxlan_vni < 1 || nc.vxlan_vni > 16777215 ||
+				     nc.vxlan_port < 1 || nc.vxlan_port > 65535 ||
+				     nc.n_peers > PSW_CNI_MAX_PEERS || nc.vlan))
+			abort();
+		if (nc.vlan > 4094 || ((nc.vxlan_set || nc.vlan || nc.gateway_explicit) && !nc.network[0]))
+			abort();
+		if (nc.gateway[0]) {
+			struct psw_cidr g;
+
+			if (psw_cidr_parse(nc.gateway, &g) || g.len < 1)
+				abort();
+		}
+		json_decref(psw_network_add_params(&nc));
 		if (nc.socket_dir[0] != '/' || nc.control_socket[0] != '/' ||
 		    strlen(nc.control_socket) >= PSW_CNI_SUN_MAX)
 			abort();

@@ -1,7 +1,8 @@
 /*
  * test_netconf.c: the CNI plugin's inputs (cni/netconf.c): strict network-config parsing
  * (error codes and the field each message names), CNI_* environment and CNI_ARGS, and the
- * names derived from (container id, ifname): port, tap, pod directory, socket path.
+ * names derived from (container id, ifname): port, tap, pod directory, socket path; the
+ * network's transport and gateway (cni/network.c) against podswitchd's network.list.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -567,6 +568,209 @@ static void test_mac(void **state)
 	}
 }
 
+/* The network's transport and gateway: "vxlan" (vni, port, peers), "vlan", "gateway",
+ * the gateway taken from host-local's ranges when the config has none. */
+static void test_transport(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE ", \"network\": \"podnet\", \"vxlan\": {\"vni\": 100,"
+			       " \"peers\": [\"192.168.250.1\", \"192.168.250.2\"]},"
+			       " \"gateway\": \"10.244.1.1/16\"}", "ADD", &nc, &err), 0);
+	assert_true(nc.vxlan_set);
+	assert_int_equal(nc.vxlan_vni, 100);
+	assert_int_equal(nc.vxlan_port, 4789);
+	assert_int_equal(nc.n_peers, 2);
+	assert_string_equal(nc.peers[0], "192.168.250.1");
+	assert_string_equal(nc.peers[1], "192.168.250.2");
+	assert_int_equal(nc.vlan, 0);
+	assert_string_equal(nc.gateway, "10.244.1.1/16");
+	assert_true(nc.gateway_explicit);
+	assert_true(psw_network_makes(&nc));
+	psw_netconf_free(&nc);
+
+	assert_int_equal(parse("{" BASE ", \"network\": \"v\", \"vlan\": 42, \"vxlan\": null}", "ADD",
+			       &nc, &err), -1);
+	assert_int_equal(parse("{" BASE ", \"network\": \"v\", \"vlan\": 4094}", "ADD", &nc, &err), 0);
+	assert_int_equal(nc.vlan, 4094);
+	assert_false(nc.vxlan_set);
+	assert_string_equal(nc.gateway, "");
+	assert_true(psw_network_makes(&nc));
+	psw_netconf_free(&nc);
+
+	/* Neither: the network must exist; the IPAM's gateway is kept for making one. */
+	assert_int_equal(parse("{" BASE ", \"network\": \"podnet\", \"ipam\": {\"type\": \"host-local\","
+			       " \"ranges\": [[{\"subnet\": \"10.244.0.0/16\"}],"
+			       " [{\"subnet\": \"10.244.0.0/16\", \"gateway\": \"10.244.3.1\"}]]}}",
+			       "ADD", &nc, &err), 0);
+	assert_false(psw_network_makes(&nc));
+	assert_string_equal(nc.gateway, "10.244.3.1/16");
+	assert_false(nc.gateway_explicit);
+	psw_netconf_free(&nc);
+	/* host-local's older top-level form, IPv6 */
+	assert_int_equal(parse("{" BASE ", \"network\": \"n6\", \"vxlan\": {\"vni\": 7, \"port\": 8472},"
+			       " \"ipam\": {\"type\": \"host-local\", \"subnet\": \"fd00:10::/64\","
+			       " \"gateway\": \"fd00:10::1\"}}", "ADD", &nc, &err), 0);
+	assert_string_equal(nc.gateway, "fd00:10::1/64");
+	assert_int_equal(nc.vxlan_port, 8472);
+	assert_int_equal(nc.n_peers, 0);
+	psw_netconf_free(&nc);
+	/* An IPAM gateway that is not one (a /32 has no host part, a family mismatch): none */
+	assert_int_equal(parse("{" BASE ", \"network\": \"n\", \"ipam\": {\"type\": \"host-local\","
+			       " \"ranges\": [[{\"subnet\": \"10.9.0.0/32\", \"gateway\": \"10.9.0.0\"},"
+			       " {\"subnet\": \"10.8.0.0/24\", \"gateway\": \"fd00::1\"}]]}}", "ADD", &nc, &err), 0);
+	assert_string_equal(nc.gateway, "");
+	psw_netconf_free(&nc);
+}
+
+static void test_transport_errors(void **state)
+{
+	(void)state;
+	expect_fail("{" BASE ", \"vxlan\": {\"vni\": 100}}", "ADD", 7, "\"vxlan\" needs \"network\"");
+	expect_fail("{" BASE ", \"gateway\": \"10.1.0.1/24\"}", "ADD", 7, "\"gateway\" needs \"network\"");
+	expect_fail("{" BASE ", \"vlan\": 5}", "ADD", 7, "\"vlan\" needs \"network\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": 100}", "ADD", 7, "\"vxlan\" must be an object");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {}}", "ADD", 7, "\"vxlan.vni\" is missing");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 0}}", "ADD", 7,
+		    "\"vxlan.vni\" must be an integer from 1 to 16777215");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 16777216}}", "ADD", 7, "\"vxlan.vni\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": \"100\"}}", "ADD", 7, "\"vxlan.vni\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"port\": 0}}", "ADD", 7,
+		    "\"vxlan.port\" must be an integer from 1 to 65535");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"VNI\": 1}}", "ADD", 2,
+		    "unknown field \"vxlan.VNI\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"peers\": \"192.0.2.1\"}}",
+		    "ADD", 7, "\"vxlan.peers\" must be an array");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"peers\": [\"192.0.2.1\", \"fd00::1\"]}}",
+		    "ADD", 7, "\"vxlan.peers[1]\" must be an IPv4 address");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"peers\": [\"192.0.2.1,192.0.2.2\"]}}",
+		    "ADD", 7, "\"vxlan.peers[0]\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"peers\": [\"192.0.2.1\", \"192.0.2.1\"]}}",
+		    "ADD", 7, "\"vxlan.peers[1]\": 192.0.2.1 is listed twice");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vlan\": 0}", "ADD", 7, "\"vlan\" must be an integer from 1 to 4094");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vlan\": 4095}", "ADD", 7, "\"vlan\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"vlan\": 3, \"vxlan\": {\"vni\": 1}}", "ADD", 7,
+		    "a network has one transport");
+	expect_fail("{" BASE ", \"network\": \"n\", \"gateway\": \"10.1.0.1\"}", "ADD", 7,
+		    "\"gateway\" must be an address with its prefix");
+	expect_fail("{" BASE ", \"network\": \"n\", \"gateway\": \"10.1.0.1/32\"}", "ADD", 7, "\"gateway\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"gateway\": \"10.1.0.1/24x\"}", "ADD", 7, "\"gateway\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"gateway\": \"10.1.0.1/\"}", "ADD", 7, "\"gateway\"");
+	expect_fail("{" BASE ", \"network\": \"n\", \"gateway\": 17}", "ADD", 7, "\"gateway\"");
+
+	/* 128 peers are fine, 129 are not. */
+	char text[8192];
+	int n = snprintf(text, sizeof(text), "{" BASE ", \"network\": \"n\", \"vxlan\": {\"vni\": 1, \"peers\": [");
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+
+	for (int i = 0; i < 128; i++)
+		n += snprintf(text + n, sizeof(text) - n, "%s\"10.0.%d.%d\"", i ? ", " : "", i / 100, i % 100);
+	snprintf(text + n, sizeof(text) - n, "]}}");
+	assert_int_equal(parse(text, "ADD", &nc, &err), 0);
+	assert_int_equal(nc.n_peers, 128);
+	psw_netconf_free(&nc);
+	snprintf(text + n, sizeof(text) - n, ", \"10.1.1.1\"]}}");
+	expect_fail(text, "ADD", 7, "\"vxlan.peers\" has more than 128 addresses");
+}
+
+/* What podswitchd is asked for, and whether an existing network agrees with the config. */
+static void test_network_agrees(void **state)
+{
+	struct psw_netconf nc;
+	struct psw_cni_error err;
+	json_t *p, *list, *net;
+	unsigned mtu = 0;
+
+	(void)state;
+	assert_int_equal(parse("{" BASE ", \"network\": \"podnet\", \"vxlan\": {\"vni\": 100,"
+			       " \"peers\": [\"192.168.250.1\"]}, \"ipam\": {\"type\": \"host-local\","
+			       " \"ranges\": [[{\"subnet\": \"10.244.0.0/16\", \"gateway\": \"10.244.1.1\"}]]}}",
+			       "ADD", &nc, &err), 0);
+	p = psw_network_add_params(&nc);
+	list = json_loads("{\"name\": \"podnet\", \"vxlan\": 100, \"udp_port\": 4789,"
+			  " \"peers\": [\"192.168.250.1\"], \"gateway\": \"10.244.1.1/16\"}", 0, NULL);
+	assert_true(json_equal(p, list));
+	json_decref(p);
+	json_decref(list);
+
+	list = json_loads("{\"networks\": ["
+			  "{\"name\": \"podnet\", \"vxlan\": 100, \"peers\": [\"192.168.250.2\"], \"mtu\": 1450,"
+			  " \"gateway\": \"10.244.2.1/16\"},"
+			  "{\"name\": \"other\", \"vxlan\": 200, \"udp_port\": 8472, \"mtu\": 1450},"
+			  "{\"name\": \"v42\", \"vlan\": 42, \"mtu\": 1500},"
+			  "{\"name\": \"six\", \"gateway\": \"fd00::1/64\"},"
+			  "{\"name\": \"plain\"}]}", 0, NULL);
+	assert_non_null(list);
+	assert_null(psw_network_find(list, "nosuch"));
+	/* The same VNI and port: agrees (peers and an IPAM-derived gateway are not compared). */
+	net = psw_network_find(list, "podnet");
+	assert_int_equal(psw_network_agrees(&nc, net, &err), 0);
+	assert_int_equal(psw_network_mtu(&nc, net, &mtu, &err), 0);
+	assert_int_equal(mtu, 1450);
+	/* Another VNI, another port, VLAN, none. */
+	nc.vxlan_vni = 200;
+	assert_int_equal(psw_network_agrees(&nc, net, &err), -1);
+	assert_int_equal(err.code, 7);
+	assert_non_null(strstr(err.msg, "\"vxlan.vni\" is 200, but podswitchd's network \"podnet\" has VXLAN VNI 100"));
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "other"), &err), -1);
+	assert_non_null(strstr(err.msg, "\"vxlan.port\" is 4789") && strstr(err.msg, "UDP port 8472"));
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "v42"), &err), -1);
+	assert_non_null(strstr(err.msg, "\"vxlan\" is VNI 200") && strstr(err.msg, "has VLAN 42"));
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "plain"), &err), -1);
+	assert_non_null(strstr(err.msg, "has no transport"));
+	psw_netconf_free(&nc);
+
+	/* No transport in the config: any network agrees; its MTU still applies. */
+	assert_int_equal(parse("{" BASE ", \"network\": \"v42\"}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "v42"), &err), 0);
+	assert_int_equal(psw_network_mtu(&nc, psw_network_find(list, "v42"), &mtu, &err), 0);
+	assert_int_equal(mtu, 1500);
+	assert_int_equal(psw_network_mtu(&nc, psw_network_find(list, "plain"), &mtu, &err), 0);
+	assert_int_equal(mtu, 0);   /* the device's */
+	psw_netconf_free(&nc);
+
+	/* "vlan" and an explicit gateway are compared, as addresses (written differently,
+	 * the same gateway agrees). */
+	assert_int_equal(parse("{" BASE ", \"network\": \"six\", \"gateway\": \"fd00:0:0::0:1/64\"}",
+			       "ADD", &nc, &err), 0);
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "six"), &err), 0);
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"network\": \"podnet\", \"gateway\": \"10.244.2.1/16\"}",
+			       "ADD", &nc, &err), 0);
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "podnet"), &err), 0);
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "plain"), &err), -1);
+	assert_non_null(strstr(err.msg, "\"gateway\" is 10.244.2.1/16") && strstr(err.msg, "no gateway"));
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"network\": \"podnet\", \"gateway\": \"10.244.2.1/24\"}",
+			       "ADD", &nc, &err), 0);
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "podnet"), &err), -1);
+	assert_non_null(strstr(err.msg, "has gateway 10.244.2.1/16"));
+	psw_netconf_free(&nc);
+	assert_int_equal(parse("{" BASE ", \"network\": \"v42\", \"vlan\": 43}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_network_agrees(&nc, psw_network_find(list, "v42"), &err), -1);
+	assert_non_null(strstr(err.msg, "\"vlan\" is 43, but podswitchd's network \"v42\" has VLAN 42"));
+	psw_netconf_free(&nc);
+
+	/* An explicit MTU: up to the network's. */
+	assert_int_equal(parse("{" BASE ", \"network\": \"podnet\", \"mtu\": 1400}", "ADD", &nc, &err), 0);
+	assert_int_equal(psw_network_mtu(&nc, psw_network_find(list, "podnet"), &mtu, &err), 0);
+	assert_int_equal(mtu, 1400);
+	nc.mtu = 1450;
+	assert_int_equal(psw_network_mtu(&nc, psw_network_find(list, "podnet"), &mtu, &err), 0);
+	assert_int_equal(mtu, 1450);
+	nc.mtu = 1500;
+	assert_int_equal(psw_network_mtu(&nc, psw_network_find(list, "podnet"), &mtu, &err), -1);
+	assert_int_equal(err.code, 7);
+	assert_non_null(strstr(err.msg, "\"mtu\" is 1500, above the 1450 of podswitchd's network \"podnet\""));
+	assert_int_equal(psw_network_mtu(&nc, psw_network_find(list, "plain"), &mtu, &err), 0);
+	assert_int_equal(mtu, 1500);
+	psw_netconf_free(&nc);
+	json_decref(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +788,9 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_pod_dir),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_transport),
+		cmocka_unit_test(test_transport_errors),
+		cmocka_unit_test(test_network_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
