@@ -26,11 +26,16 @@
 
 #include "backends/backends.h"
 #include "config.h"
+#include "control/capture.h"
 #include "control/control.h"
+#include "control/metrics.h"
+#include "control/metrics_http.h"
+#include "control/rpc_pmd_perf.h"
 #include "control/rpc_switch.h"
 #include "control/state.h"
 #include "control/startup.h"
 #include "control/state_sections.h"
+#include "control/telemetry.h"
 #include "core/change.h"
 #include "core/clock.h"
 #include "core/rcu.h"
@@ -350,6 +355,8 @@ control_loop(struct psw_control *ctl)
 		psw_l2_bind_drain(psw_clock_s());
 		psw_neigh_poll(psw_clock_mono_s());
 		psw_backend_poll_events();
+		psw_metrics_tick();
+		psw_capture_tick();
 		now = psw_clock_mono_s();
 		if (now >= next_links) {
 			psw_port_poll_links();
@@ -369,6 +376,33 @@ start_info(void)
 	return json_pack("{s:s,s:s,s:s,s:o}", "control_socket", psw_conf.control_socket,
 			 "state_dir", psw_conf.state_dir, "file_prefix", psw_conf.file_prefix,
 			 "pmd_cpus", cpus);
+}
+
+/* Metrics, DPDK telemetry and capture (README.md "Monitoring"): readers on other threads
+ * from here on; the /metrics address, as bound, goes to switch.info. */
+static int
+start_monitoring(struct psw_control *ctl)
+{
+	char err[512], bound[80];
+	json_t *info;
+
+	psw_metrics_init(ctl);
+	psw_capture_init();
+	if (psw_telemetry_init() != 0)
+		RTE_LOG(WARNING, USER1, "podswitchd: DPDK telemetry is off: no /podswitch/* "
+			"commands\n");
+	if (psw_conf.metrics_listen[0] == '\0')
+		return 0;
+	if (psw_metrics_http_start(psw_conf.metrics_listen, bound, sizeof(bound), err,
+				   sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: %s\n", err);
+		return -1;
+	}
+	info = start_info();
+	json_object_set_new(info, "metrics", json_string(bound));
+	psw_rpc_switch_set_info(info);
+	RTE_LOG(INFO, USER1, "podswitchd: metrics on http://%s/metrics\n", bound);
+	return 0;
 }
 
 /* Ports go through port.del's path so back ends remove their sockets (a pod's tap stays
@@ -527,6 +561,8 @@ main(int argc, char **argv)
 	psw_control_register(ctl, psw_rpc_tunnel_methods);
 	psw_control_register(ctl, psw_rpc_neigh_methods);
 	psw_control_register(ctl, psw_rpc_state_methods);
+	psw_control_register(ctl, psw_rpc_pmd_perf_methods);
+	psw_control_register(ctl, psw_rpc_capture_methods);
 	psw_rpc_switch_set_control(ctl);
 	psw_rpc_switch_set_info(start_info());
 	psw_clock_mark_start();
@@ -537,13 +573,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "podswitchd: cannot launch PMD lcores\n");
 		goto out_ports;
 	}
+	if (start_monitoring(ctl) != 0)
+		goto out_monitoring;
 	RTE_LOG(INFO, USER1, "podswitchd %s: %u ports, %u PMDs, control socket %s\n",
 		PODSWITCH_VERSION, psw_port_count(), psw_n_pmds, psw_conf.control_socket);
 
 	control_loop(ctl);
 	RTE_LOG(INFO, USER1, "podswitchd: signal %d, stopping\n", (int)stop_signal);
-	psw_pmd_stop();
 	rc = 0;
+out_monitoring:
+	psw_capture_fini();
+	psw_metrics_http_stop();
+	psw_metrics_fini();
+	psw_pmd_stop();
 out_ports:
 	remove_all_ports();
 	psw_control_close(ctl);
