@@ -9,7 +9,8 @@ HUGEPAGES ?= 1024
 APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
 	iproute2 iputils-ping iputils-arping iperf3 tcpdump tshark jq python3 python3-scapy \
-	containernetworking-plugins procps psmisc clang libclang-rt-14-dev libmicrohttpd-dev curl
+	containernetworking-plugins procps psmisc clang libclang-rt-14-dev libmicrohttpd-dev curl \
+	python3-prometheus-client
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf

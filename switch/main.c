@@ -378,12 +378,31 @@ start_info(void)
 			 "pmd_cpus", cpus);
 }
 
-/* Metrics, DPDK telemetry and capture (README.md "Monitoring"): readers on other threads
- * from here on; the /metrics address, as bound, goes to switch.info. */
+/* The /metrics address as bound ("127.0.0.1:41234"), for switch.info; "" when off. */
+static char metrics_bound[80];
+
+/* The /metrics endpoint listens from just after EAL init (a busy address stops the start
+ * before anything is restored); it answers 503 until start_monitoring. */
 static int
+start_metrics_http(void)
+{
+	char err[512];
+
+	if (psw_conf.metrics_listen[0] == '\0')
+		return 0;
+	if (psw_metrics_http_start(psw_conf.metrics_listen, metrics_bound, sizeof(metrics_bound),
+				   err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Metrics, DPDK telemetry and capture (README.md "Monitoring"): readers on other threads
+ * from here on. */
+static void
 start_monitoring(struct psw_control *ctl)
 {
-	char err[512], bound[80];
 	json_t *info;
 
 	psw_metrics_init(ctl);
@@ -391,18 +410,12 @@ start_monitoring(struct psw_control *ctl)
 	if (psw_telemetry_init() != 0)
 		RTE_LOG(WARNING, USER1, "podswitchd: DPDK telemetry is off: no /podswitch/* "
 			"commands\n");
-	if (psw_conf.metrics_listen[0] == '\0')
-		return 0;
-	if (psw_metrics_http_start(psw_conf.metrics_listen, bound, sizeof(bound), err,
-				   sizeof(err)) != 0) {
-		fprintf(stderr, "podswitchd: %s\n", err);
-		return -1;
-	}
+	if (metrics_bound[0] == '\0')
+		return;
 	info = start_info();
-	json_object_set_new(info, "metrics", json_string(bound));
+	json_object_set_new(info, "metrics", json_string(metrics_bound));
 	psw_rpc_switch_set_info(info);
-	RTE_LOG(INFO, USER1, "podswitchd: metrics on http://%s/metrics\n", bound);
-	return 0;
+	RTE_LOG(INFO, USER1, "podswitchd: metrics on http://%s/metrics\n", metrics_bound);
 }
 
 /* Ports go through port.del's path so back ends remove their sockets (a pod's tap stays
@@ -525,7 +538,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	set_log_level();
-	if (check_lcores() != 0)
+	if (check_lcores() != 0 || start_metrics_http() != 0)
 		goto out_eal;
 	psw_neigh_answer_rate = psw_conf.arp_answer_rate;
 	if (psw_rcu_init(psw_conf.n_pmd_cpus) != 0 ||
@@ -573,15 +586,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "podswitchd: cannot launch PMD lcores\n");
 		goto out_ports;
 	}
-	if (start_monitoring(ctl) != 0)
-		goto out_monitoring;
+	start_monitoring(ctl);
 	RTE_LOG(INFO, USER1, "podswitchd %s: %u ports, %u PMDs, control socket %s\n",
 		PODSWITCH_VERSION, psw_port_count(), psw_n_pmds, psw_conf.control_socket);
 
 	control_loop(ctl);
 	RTE_LOG(INFO, USER1, "podswitchd: signal %d, stopping\n", (int)stop_signal);
 	rc = 0;
-out_monitoring:
 	psw_capture_fini();
 	psw_metrics_http_stop();
 	psw_metrics_fini();
@@ -597,6 +608,7 @@ out_pmd:
 	psw_port_fini();
 	psw_rcu_fini();
 out_eal:
+	psw_metrics_http_stop();
 	psw_config_free(&psw_conf);
 	rte_eal_cleanup();
 	release_prefix_lock(lock_fd);
