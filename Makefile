@@ -21,7 +21,8 @@ IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static python3-yaml
 
 # The image's root filesystem (Debian 12, tools/image.sh): runtime libraries only, with
 # their dependencies. DPDK: the buses, the mempool driver, the pod back ends (vhost, tap),
-# devices for uplinks and tests (virtio, af_packet, null, ring). busybox: sh for the probe
+# devices for uplinks and tests (virtio, af_packet, null, ring); libmicrohttpd (/metrics),
+# librte-bpf and libpcap (capture filters). busybox: sh for the probe
 # and the CNI installer. Debian's host-local and static IPAM plugins are added from
 # containernetworking-plugins (without the package's other plugins and iptables).
 IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 librte-eal23 librte-ethdev23 \
