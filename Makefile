@@ -9,7 +9,8 @@ HUGEPAGES ?= 1024
 APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
 	iproute2 iputils-ping iputils-arping iperf3 tcpdump tshark jq python3 python3-scapy \
-	containernetworking-plugins procps psmisc clang libclang-rt-14-dev
+	containernetworking-plugins procps psmisc clang libclang-rt-14-dev libmicrohttpd-dev curl \
+	python3-prometheus-client
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf
@@ -20,13 +21,14 @@ IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static python3-yaml
 
 # The image's root filesystem (Debian 12, tools/image.sh): runtime libraries only, with
 # their dependencies. DPDK: the buses, the mempool driver, the pod back ends (vhost, tap),
-# devices for uplinks and tests (virtio, af_packet, null, ring). busybox: sh for the probe
+# devices for uplinks and tests (virtio, af_packet, null, ring); libmicrohttpd (/metrics),
+# librte-bpf and libpcap (capture filters). busybox: sh for the probe
 # and the CNI installer. Debian's host-local and static IPAM plugins are added from
 # containernetworking-plugins (without the package's other plugins and iptables).
 IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 librte-eal23 librte-ethdev23 \
 	librte-bus-vdev23 librte-bus-pci23 librte-mempool-ring23 librte-net-vhost23 \
 	librte-net-tap23 librte-net-virtio23 librte-net-af-packet23 librte-net-null23 \
-	librte-net-ring23
+	librte-net-ring23 libmicrohttpd12 librte-bpf23 libpcap0.8
 # The image's binaries run on any x86-64 CPU of this level (build/ uses -march=native).
 IMAGE_MARCH ?= x86-64-v2
 IMAGE_DIR = $(BUILD)/image

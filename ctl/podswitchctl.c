@@ -27,6 +27,8 @@ static const struct psw_cmd *const tables[] = {
 	psw_cmds_state,
 	psw_cmds_flow, psw_cmds_network,
 	psw_cmds_uplink,
+	psw_cmds_pmd_perf,
+	psw_cmds_capture,
 	NULL
 };
 

@@ -33,6 +33,8 @@ extern const struct psw_cmd psw_cmds_flow[];
 extern const struct psw_cmd psw_cmds_network[];
 extern const struct psw_cmd psw_cmds_state[];
 extern const struct psw_cmd psw_cmds_uplink[];
+extern const struct psw_cmd psw_cmds_pmd_perf[];
+extern const struct psw_cmd psw_cmds_capture[];
 
 /* The command being run (for usage messages). */
 extern const struct psw_cmd *psw_ctl_current;

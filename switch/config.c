@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "control/metrics_http.h"
 
 struct psw_config psw_conf;
 
@@ -297,6 +298,31 @@ auto_cpus(struct psw_config *c, bool lcores, bool pmds, char *err, size_t len)
 	return 0;
 }
 
+/* "metrics": {"listen": "ADDR:PORT"} (README.md "Monitoring"). */
+static int
+parse_metrics(struct psw_config *c, json_t *v, char *err, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const char *key;
+	json_t *x;
+
+	if (!json_is_object(v))
+		return fail(err, len, "metrics: must be an object such as {\"listen\": "
+			    "\"127.0.0.1:9100\"}");
+	c->metrics_listen[0] = '\0';
+	json_object_foreach(v, key, x) {
+		if (strcmp(key, "listen") != 0)
+			return fail(err, len, "metrics.%s: unknown key", key);
+		if (get_str(x, "metrics.listen", c->metrics_listen, sizeof(c->metrics_listen),
+			    err, len) != 0 ||
+		    psw_metrics_parse_listen(c->metrics_listen, "metrics.listen", &ss, &sl, err,
+					     len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 psw_config_parse(struct psw_config *c, json_t *root, char *err, size_t len)
 {
@@ -369,6 +395,8 @@ psw_config_parse(struct psw_config *c, json_t *root, char *err, size_t len)
 			rc = get_array(v, key, &c->networks, err, len);
 		else if (strcmp(key, "flows") == 0)
 			rc = get_array(v, key, &c->flows, err, len);
+		else if (strcmp(key, "metrics") == 0)
+			rc = parse_metrics(c, v, err, len);
 		else if (strcmp(key, "comment") == 0 || key[0] == '_')
 			rc = 0; /* documentation in the file itself */
 		else

@@ -42,6 +42,7 @@ struct psw_config {
 	json_t *flows;    /* array of rule strings or flow.add params */
 	json_t *uplink;   /* uplink.set params, or NULL */
 	unsigned arp_answer_rate;
+	char metrics_listen[64];  /* "metrics": {"listen"}: "" = no /metrics endpoint */
 };
 
 extern struct psw_config psw_conf;

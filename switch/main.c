@@ -26,11 +26,16 @@
 
 #include "backends/backends.h"
 #include "config.h"
+#include "control/capture.h"
 #include "control/control.h"
+#include "control/metrics.h"
+#include "control/metrics_http.h"
+#include "control/rpc_pmd_perf.h"
 #include "control/rpc_switch.h"
 #include "control/state.h"
 #include "control/startup.h"
 #include "control/state_sections.h"
+#include "control/telemetry.h"
 #include "core/change.h"
 #include "core/clock.h"
 #include "core/rcu.h"
@@ -350,6 +355,8 @@ control_loop(struct psw_control *ctl)
 		psw_l2_bind_drain(psw_clock_s());
 		psw_neigh_poll(psw_clock_mono_s());
 		psw_backend_poll_events();
+		psw_metrics_tick();
+		psw_capture_tick();
 		now = psw_clock_mono_s();
 		if (now >= next_links) {
 			psw_port_poll_links();
@@ -369,6 +376,46 @@ start_info(void)
 	return json_pack("{s:s,s:s,s:s,s:o}", "control_socket", psw_conf.control_socket,
 			 "state_dir", psw_conf.state_dir, "file_prefix", psw_conf.file_prefix,
 			 "pmd_cpus", cpus);
+}
+
+/* The /metrics address as bound ("127.0.0.1:41234"), for switch.info; "" when off. */
+static char metrics_bound[80];
+
+/* The /metrics endpoint listens from just after EAL init (a busy address stops the start
+ * before anything is restored); it answers 503 until start_monitoring. */
+static int
+start_metrics_http(void)
+{
+	char err[512];
+
+	if (psw_conf.metrics_listen[0] == '\0')
+		return 0;
+	if (psw_metrics_http_start(psw_conf.metrics_listen, metrics_bound, sizeof(metrics_bound),
+				   err, sizeof(err)) != 0) {
+		fprintf(stderr, "podswitchd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Metrics, DPDK telemetry and capture (README.md "Monitoring"): readers on other threads
+ * from here on. */
+static void
+start_monitoring(struct psw_control *ctl)
+{
+	json_t *info;
+
+	psw_metrics_init(ctl);
+	psw_capture_init();
+	if (psw_telemetry_init() != 0)
+		RTE_LOG(WARNING, USER1, "podswitchd: DPDK telemetry is off: no /podswitch/* "
+			"commands\n");
+	if (metrics_bound[0] == '\0')
+		return;
+	info = start_info();
+	json_object_set_new(info, "metrics", json_string(metrics_bound));
+	psw_rpc_switch_set_info(info);
+	RTE_LOG(INFO, USER1, "podswitchd: metrics on http://%s/metrics\n", metrics_bound);
 }
 
 /* Ports go through port.del's path so back ends remove their sockets (a pod's tap stays
@@ -491,7 +538,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	set_log_level();
-	if (check_lcores() != 0)
+	if (check_lcores() != 0 || start_metrics_http() != 0)
 		goto out_eal;
 	psw_neigh_answer_rate = psw_conf.arp_answer_rate;
 	if (psw_rcu_init(psw_conf.n_pmd_cpus) != 0 ||
@@ -527,6 +574,8 @@ main(int argc, char **argv)
 	psw_control_register(ctl, psw_rpc_tunnel_methods);
 	psw_control_register(ctl, psw_rpc_neigh_methods);
 	psw_control_register(ctl, psw_rpc_state_methods);
+	psw_control_register(ctl, psw_rpc_pmd_perf_methods);
+	psw_control_register(ctl, psw_rpc_capture_methods);
 	psw_rpc_switch_set_control(ctl);
 	psw_rpc_switch_set_info(start_info());
 	psw_clock_mark_start();
@@ -537,13 +586,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "podswitchd: cannot launch PMD lcores\n");
 		goto out_ports;
 	}
+	start_monitoring(ctl);
 	RTE_LOG(INFO, USER1, "podswitchd %s: %u ports, %u PMDs, control socket %s\n",
 		PODSWITCH_VERSION, psw_port_count(), psw_n_pmds, psw_conf.control_socket);
 
 	control_loop(ctl);
 	RTE_LOG(INFO, USER1, "podswitchd: signal %d, stopping\n", (int)stop_signal);
-	psw_pmd_stop();
 	rc = 0;
+	psw_capture_fini();
+	psw_metrics_http_stop();
+	psw_metrics_fini();
+	psw_pmd_stop();
 out_ports:
 	remove_all_ports();
 	psw_control_close(ctl);
@@ -555,6 +608,7 @@ out_pmd:
 	psw_port_fini();
 	psw_rcu_fini();
 out_eal:
+	psw_metrics_http_stop();
 	psw_config_free(&psw_conf);
 	rte_eal_cleanup();
 	release_prefix_lock(lock_fd);

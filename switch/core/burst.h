@@ -42,6 +42,21 @@ struct psw_pmd_stats {
 	uint64_t drops[PSW_DROP_MAX];
 } __rte_cache_aligned;
 
+/* What `pmd perf` shows (control/rpc_pmd_perf.c): written by that PMD with plain stores,
+ * per iteration, per burst or per run, never per packet. Every packet that reaches a
+ * lookup is counted once: an exact-match cache hit (datapath/flow_cache.c's counters), a
+ * packet of an L2 run the memo decided (l2_packets - l2_resolves - l2_bad), a classifier
+ * lookup (cls_lookups on the full path, l2_resolves on the L2 path: one per run decided
+ * anew), or not looked up (l2_bad, and full-path misses that reach no classifier). */
+struct psw_pmd_perf {
+	uint64_t busy_iterations;           /* iterations that received something */
+	uint64_t rx_bursts[PSW_BURST + 1];  /* non-empty rx bursts, by size */
+	uint64_t l2_packets;                /* packets on the L2 fast path */
+	uint64_t l2_resolves;               /* L2 runs decided by the classifier */
+	uint64_t l2_bad;                    /* L2 path: truncated or malformed, no lookup */
+	uint64_t cls_lookups;               /* full path: cache misses classified */
+} __rte_cache_aligned;
+
 struct psw_txbuf {
 	uint16_t n;
 	uint8_t listed;                     /* in pmd->dirty until the end-of-iteration flush */
@@ -61,6 +76,7 @@ struct psw_pmd {
 	struct psw_trace_sink *trace;       /* NULL, except for `trace`'s own context */
 
 	struct psw_pmd_stats stats;
+	struct psw_pmd_perf perf;
 	uint16_t n_dirty;                   /* ports with packets in txbuf */
 	uint16_t dirty[PSW_MAX_PORTS];
 	struct psw_txbuf txbuf[PSW_MAX_PORTS] __rte_cache_aligned;

@@ -21,6 +21,7 @@ psw_classify_burst(struct psw_pmd *pmd, struct psw_burst *b)
 			midx[nm++] = i;
 	if (nm == 0 || cls == NULL)
 		return;
+	pmd->perf.cls_lookups += nm;
 	/* The misses go to the classifier as one burst: in place when the whole burst
 	 * missed (many flows), else gathered. */
 	if (nm == n) {

@@ -164,10 +164,12 @@ psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 		    (!mo->flood || mo->learn_gen == b->learn_gen);
 	uint16_t nr = psw_parse_l2_runs(b->pkts, b->n, runs);
 
+	pmd->perf.l2_packets += b->n;
 	for (uint16_t r = 0; r < nr; r++) {
 		const struct psw_l2_run *run = &runs[r];
 
 		if (unlikely(run->bad)) {
+			pmd->perf.l2_bad += run->n;
 			for (uint16_t i = 0; i < run->n; i++)
 				psw_pmd_drop(pmd, b->pkts[run->start + i], in_port,
 					     run->bad & PSW_KEY_F_TRUNCATED ?
@@ -176,6 +178,7 @@ psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 		}
 		if (unlikely(!live || run->w1 != mo->w1 || run->w2 != mo->w2)) {
 			memo_resolve(pmd, mo, cls, b->gen, b->learn_gen, in_port, run->w1, run->w2);
+			pmd->perf.l2_resolves++;
 			live = true;
 		}
 		memo_run(pmd, mo, b->pkts + run->start, run->n, in_port, run->bytes, b->now_s);

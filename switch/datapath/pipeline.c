@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "core/rcu.h"
 #include "datapath/actions.h"
+#include "datapath/capture_dp.h"
 #include "datapath/classify.h"
 #include "datapath/ctx.h"
 #include "datapath/flow_cache.h"
@@ -88,6 +89,7 @@ uplink_burst(struct psw_pmd *pmd, struct psw_burst *b)
 		sub.n = g.len[i];
 		sub.in_port = g.port[i];
 		sub.tun_id = g.tun_id[i];
+		psw_capture_hook(pmd, sub.in_port, sub.pkts, sub.n, PSW_CAPTURE_RX);
 		psw_pipeline_run(pmd, &sub);
 		answers(pmd, &sub);
 	}
@@ -98,6 +100,8 @@ psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts
 {
 	struct psw_burst b;
 
+	pmd->perf.rx_bursts[n < PSW_BURST ? n : PSW_BURST]++;
+	psw_capture_hook(pmd, in_port, pkts, n, PSW_CAPTURE_RX);
 	if (unlikely(pmd->ctx == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
 			psw_actions_no_rule(pmd, pkts[i], in_port);

@@ -116,6 +116,7 @@ pmd_main(void *arg)
 		end = rte_rdtsc();
 		pmd->stats.iterations++;
 		if (got) {
+			pmd->perf.busy_iterations++;
 			pmd->stats.packets += got;
 			pmd->stats.busy_cycles += end - start;
 			idle_iters = 0;

@@ -12,6 +12,7 @@
 
 #include "core/inject.h"
 #include "core/mbuf_meta.h"
+#include "datapath/capture_dp.h"
 #include "datapath/txq.h"
 #include "tunnel/tunnel_dp.h"
 
@@ -100,6 +101,7 @@ psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 
 	if (n == 0)
 		return;
+	psw_capture_hook(pmd, port, b->pkts, n, PSW_CAPTURE_TX);
 	if (unlikely(p->tunnel != PSW_TUNNEL_NONE)) {
 		flush_tunnel(pmd, b, p, st);
 		return;

@@ -58,6 +58,11 @@ test_defaults(void **state)
 	assert_int_equal(c.pmd_idle_sleep_us, 0); /* back-off is off by default */
 	assert_int_equal(c.control_socket_mode, 0660);
 	assert_int_equal(c.mac_aging_s, 300);
+	assert_string_equal(c.metrics_listen, "");   /* no /metrics unless asked */
+	psw_config_free(&c);
+	assert_int_equal(parse(&c, "{\"metrics\": {\"listen\": \"[::1]:9100\"}}", err,
+			       sizeof(err)), 0);
+	assert_string_equal(c.metrics_listen, "[::1]:9100");
 	psw_config_free(&c);
 }
 
@@ -121,6 +126,10 @@ test_bad_values(void **state)
 	expect_error("{\"log_level\": \"loud\"}", "log_level");
 	expect_error("{\"ports\": {}}", "ports: must be an array");
 	expect_error("{\"flows\": \"x\"}", "flows: must be an array");
+	expect_error("{\"metrics\": \"127.0.0.1:9100\"}", "metrics: must be an object");
+	expect_error("{\"metrics\": {\"port\": 9100}}", "metrics.port: unknown key");
+	expect_error("{\"metrics\": {\"listen\": \"localhost:9100\"}}", "metrics.listen");
+	expect_error("{\"metrics\": {\"listen\": 9100}}", "metrics.listen: must be a string");
 	/* A socket path longer than sun_path cannot be bound. */
 	expect_error("{\"control_socket\": \"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
 		     "control_socket");
