@@ -129,12 +129,23 @@ vu_prepare(const char *name, json_t *options, char *devargs, size_t len,
 	return 0;
 }
 
+/* The tx queues (the pod's rx vrings) the pod has enabled, per ethdev, kept from the
+ * vring-state events. When the pod goes, net_vhost resets its vring state without an
+ * event (and a new connection enables its vrings again, with events): so the mask is
+ * forgotten when the link goes down, before the events are read, since the enables of
+ * the next connection may already be waiting (they come before its link is up). */
+static uint32_t txq_enabled[RTE_MAX_ETHPORTS];
+static bool was_up[RTE_MAX_ETHPORTS];
+
 static int
 vu_started(const char *name, uint16_t dpdk_port, json_t *options, struct psw_rpc_error *err)
 {
 	struct vu_conf c;
 
-	(void)dpdk_port;
+	if (dpdk_port < RTE_MAX_ETHPORTS) {     /* a new device on this ethdev id */
+		txq_enabled[dpdk_port] = 0;
+		was_up[dpdk_port] = false;
+	}
 	if (vu_parse(name, options, &c, err) < 0)
 		return -1;
 	if (!c.server)
@@ -167,19 +178,21 @@ vu_describe(const char *name, json_t *options, json_t *out)
 	json_object_set_new(out, "queues", json_integer(c.queues));
 }
 
-/* The tx queues (the pod's rx vrings) the pod has enabled, per ethdev: kept up to date from
- * the vring-state events; forgotten when the pod goes (net_vhost resets its vring state
- * without an event then, and a new connection enables its vrings again). */
-static uint32_t txq_enabled[RTE_MAX_ETHPORTS];
-
 static uint32_t
 vu_txqs(uint16_t dpdk_port)
 {
 	struct rte_eth_vhost_queue_event ev;
 	struct rte_eth_link link;
+	bool up;
 
 	if (dpdk_port >= RTE_MAX_ETHPORTS)
 		return 0;
+	memset(&link, 0, sizeof(link));
+	up = rte_eth_link_get_nowait(dpdk_port, &link) == 0 &&
+	     link.link_status == RTE_ETH_LINK_UP;
+	if (!up && was_up[dpdk_port])
+		txq_enabled[dpdk_port] = 0;
+	was_up[dpdk_port] = up;
 	while (rte_eth_vhost_get_queue_event(dpdk_port, &ev) == 0) {
 		if (ev.rx || ev.queue_id >= 32)
 			continue;
@@ -188,10 +201,6 @@ vu_txqs(uint16_t dpdk_port)
 		else
 			txq_enabled[dpdk_port] &= ~(1u << ev.queue_id);
 	}
-	memset(&link, 0, sizeof(link));
-	if (rte_eth_link_get_nowait(dpdk_port, &link) == 0 &&
-	    link.link_status == RTE_ETH_LINK_DOWN)
-		txq_enabled[dpdk_port] = 0;
 	return txq_enabled[dpdk_port];
 }
 

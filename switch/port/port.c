@@ -280,6 +280,12 @@ configure_port(struct psw_port *p, const struct psw_port_conf *conf, char *err, 
 			info.flow_type_rss_offloads;
 	}
 	rc = rte_eth_dev_configure(p->dpdk_port, p->n_rxq, p->n_txq, &econf);
+	if (rc != 0 && conf->n_txq == 0 && p->n_txq != p->n_rxq) {
+		/* Some drivers want as many tx as rx queues (net_tap: one fd per queue
+		 * pair): with more PMDs than rx queues, they share the tx queues instead. */
+		p->n_txq = p->n_rxq;
+		rc = rte_eth_dev_configure(p->dpdk_port, p->n_rxq, p->n_txq, &econf);
+	}
 	if (rc != 0)
 		return errf(err, errlen, rc, "cannot configure %u rx / %u tx queues: %s",
 			    p->n_rxq, p->n_txq, rte_strerror(-rc));
