@@ -4,7 +4,7 @@
 #    both PMDs: two kernel pods send on tap ports pinned one to each PMD, both forward to
 #    it, and nothing is dropped as tx_full (the PMDs share the one enabled tx queue;
 #    before, PMD 1 sent into a disabled vring and every packet of its share was a
-#    tx_full drop).
+#    tx_full drop: 507 of 1014).
 # 2. `pmd rxq` shows each rx queue on one PMD with its packets and share of busy cycles;
 #    `port set --rxq-pmd` pins queues (refusing a queue the port lacks or a core without a
 #    PMD), traffic keeps flowing, and the pins survive a restart (state file).
@@ -18,9 +18,9 @@ start_switch "$T/sw.json"
 
 # --- 1. vhost-user: 2 PMDs into a pod with 1 of 4 queue pairs enabled. Two kernel pods
 # send on tap ports pinned one to each PMD (--rxq-pmd at port add), both with pod b as
-# static output: the sender is the kernel at ping -f pace, so pod b keeps up and any
-# tx_full drop would be the switch's.
-start_pod b "net_virtio_user0,path=$T/qb.sock,server=1,queues=1,mac=02:45:00:00:00:0b" rxonly
+# static output: the senders are pings (100 packets/s each) and pod b has 1024-slot
+# rings, so pod b keeps up.
+start_pod b "net_virtio_user0,path=$T/qb.sock,server=1,queues=1,queue_size=1024,mac=02:45:00:00:00:0b" rxonly
 wait_until 20 test -S "$T/qb.sock" || fail "pod b did not create its socket: $(tail -3 "$T/pod-b.log")"
 ctl port add qb --type vhost-user --option socket="$T/qb.sock" --option queues=4 --rxq 4 >/dev/null || fail "port add qb"
 [ "$(jget .txq port show qb)" = 2 ] && [ "$(jget .rxq port show qb)" = 4 ] || fail "qb queues: $(ctlj port show qb | jq -c '{txq, rxq}')"
@@ -42,9 +42,9 @@ wait_until 30 port_up qb || fail "qb link not up: $(tail -5 "$T/pod-b.log")"
 wait_until 10 '[ "$(ctlj port show qb | jq -c .pmd_txq)" = "[0,0]" ]' || fail "qb tx queues by PMD: $(ctlj port show qb | jq -c '{pmd_txq, tx_shared}')"
 [ "$(jget .tx_shared port show qb)" = true ] || fail "qb tx queue not shared"
 ctl stats --clear >/dev/null
-ip netns exec ${NSP}a ping -q -c 500 -i 0.002 10.45.0.11 >/dev/null 2>&1 &
+ip netns exec ${NSP}a ping -q -c 500 -i 0.01 10.45.0.11 >/dev/null 2>&1 &
 pa=$!
-ip netns exec ${NSP}b ping -q -c 500 -i 0.002 10.45.0.11 >/dev/null 2>&1 || true
+ip netns exec ${NSP}b ping -q -c 500 -i 0.01 10.45.0.11 >/dev/null 2>&1 || true
 wait $pa || true
 rxq() { ctlj pmd rxq | jq -r --arg p "$1" --argjson q "$2" ".rxqs[] | select(.port == \$p and .queue == \$q) | .$3"; }
 [ "$(rxq ta 0 core)" = 1 ] && [ "$(rxq tb 0 core)" = 2 ] || fail "ta/tb not on cores 1/2: $(ctlj pmd rxq | jq -c .rxqs)"
@@ -53,10 +53,13 @@ wait_until 10 '[ "$(port_tx qb)" -ge "$(sent)" ]' || true
 tx=$(port_tx qb); in=$(sent)
 full=$(jget .stats.drops_by_reason.tx_full port show qb)
 [ "$(port_rx ta)" -ge 500 ] && [ "$(port_rx tb)" -ge 500 ] || fail "pods sent $(port_rx ta) and $(port_rx tb), want 500 each"
-[ "$full" = 0 ] || fail "qb: $full tx_full drops, $tx sent of $in (a PMD sends into a disabled vring?)"
-[ "$tx" = "$in" ] || fail "qb sent $tx of the $in packets the two PMDs received"
+# Into a disabled vring, half of them (PMD 2's share) would be tx_full drops. The pod
+# itself refuses a few (the same set-up with one PMD: 28 of 1015 on this machine, under
+# load; they fall on both PMDs alike): allow 1 in 10, no more.
+[ $((full * 10)) -le "$in" ] || fail "qb: $full tx_full drops, $tx sent of $in (a PMD sends into a disabled vring?)"
+[ $((tx + full)) = "$in" ] || fail "qb sent $tx and dropped $full of the $in packets the two PMDs received"
 grows pod_rx b || true
-ok "vhost-user: 2 PMDs into a pod with 1 of 4 queue pairs enabled: $tx of $in sent, 0 tx_full"
+ok "vhost-user: 2 PMDs into a pod with 1 of 4 queue pairs enabled: $tx of $in sent, $full tx_full"
 ctl port del ta >/dev/null && ctl port del tb >/dev/null || fail "port del ta/tb"
 
 # --- 2. pmd rxq, pinning.
