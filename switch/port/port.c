@@ -369,10 +369,11 @@ psw_port_set_txqs_enabled(uint16_t id, uint32_t enabled)
 	p->txq_enabled = enabled;
 	shared = txq_map(p, enabled, map);
 	if (memcmp(map, p->txq_of, sizeof(map)) != 0) {
-		/* A PMD reads tx_shared and then its queue once per flush. Lock first and
-		 * wait until every PMD has seen it; then move; then wait again, so that a PMD
-		 * still sending unlocked on its old queue is done before another lands on
-		 * it, and no PMD sends unlocked on a queue another one now uses. */
+		/* A PMD reads its queue and tx_shared once per flush (txq.c), and a flush
+		 * sees at most two of these steps, a grace period lying between them. Lock
+		 * first and wait until every PMD has seen it; then move; then wait again:
+		 * no PMD still sends unlocked on its old queue when another lands on it,
+		 * and none sends unlocked on a queue another one now uses. */
 		if (!p->tx_shared) {
 			__atomic_store_n(&p->tx_shared, 1, __ATOMIC_RELEASE);
 			psw_rcu_synchronize();

@@ -234,8 +234,10 @@ fill_conf(json_t *params, struct psw_port_conf *conf, const struct psw_backend *
 		psw_rpc_err(err, PSW_RPC_EXISTS, "name: port \"%s\" exists", conf->name);
 		return -1;
 	}
-	v = json_object_get(params, "type");
-	s = v ? json_string_value(v) : "dpdk";
+	/* check_params made it a string when present. */
+	s = json_string_value(json_object_get(params, "type"));
+	if (s == NULL)
+		s = "dpdk";
 	if (strlen(s) >= sizeof(conf->type)) {
 		psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "type: unknown port type \"%s\"", s);
 		return -1;
