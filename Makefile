@@ -2,6 +2,9 @@
 # Debian 12 machine as root (packages, hugepages, build) and are safe to run again.
 
 BUILD    ?= build
+FUZZ_BUILD ?= build-fuzz
+ASAN_BUILD ?= build-asan
+FUZZ_TIME ?= 60
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 HUGEPAGES ?= 1024
@@ -10,30 +13,13 @@ APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	libnl-route-3-dev libpcap-dev meson ninja-build pkg-config gcc make \
 	iproute2 iputils-ping iputils-arping iperf3 tcpdump tshark jq python3 python3-scapy \
 	containernetworking-plugins procps psmisc clang libclang-rt-14-dev libmicrohttpd-dev curl \
-	python3-prometheus-client
+	python3-prometheus-client llvm
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf
 
-# `make image` and the tests of the image, the manifests and a container runtime: the tools
-# that build and run images, and containerd with a local root filesystem for its containers.
-IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static python3-yaml
-
-# The image's root filesystem (Debian 12, tools/image.sh): runtime libraries only, with
-# their dependencies. DPDK: the buses, the mempool driver, the pod back ends (vhost, tap),
-# devices for uplinks and tests (virtio, af_packet, null, ring); libmicrohttpd (/metrics),
-# librte-bpf and libpcap (capture filters). busybox: sh for the probe
-# and the CNI installer. Debian's host-local and static IPAM plugins are added from
-# containernetworking-plugins (without the package's other plugins and iptables).
-IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 librte-eal23 librte-ethdev23 \
-	librte-bus-vdev23 librte-bus-pci23 librte-mempool-ring23 librte-net-vhost23 \
-	librte-net-tap23 librte-net-virtio23 librte-net-af-packet23 librte-net-null23 \
-	librte-net-ring23 libmicrohttpd12 librte-bpf23 libpcap0.8
-# The image's binaries run on any x86-64 CPU of this level (build/ uses -march=native).
-IMAGE_MARCH ?= x86-64-v2
-IMAGE_DIR = $(BUILD)/image
-
-.PHONY: all deps bench-deps image-deps apt-install hugepages build test demo install image clean benchmark fuzz
+.PHONY: all deps bench-deps image-deps apt-install hugepages build test demo install image clean benchmark \
+	fuzz fuzz-build test-asan
 
 all: build
 
@@ -69,28 +55,36 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-test: deps image-deps hugepages build
+# The suite, then every fuzz target for 20 s under ASan+UBSan (a crash, leak or undefined
+# behaviour fails `make test`).
+test: deps image-deps hugepages build fuzz-build
 	@rc=0; meson test -C $(BUILD) --print-errorlogs --num-processes 1 || rc=$$?; \
-	tools/summary.sh $(BUILD) && exit $$rc
+	tools/summary.sh $(BUILD) || rc=1; \
+	tests/fuzz/run.sh $(FUZZ_BUILD) 20 || rc=1; \
+	exit $$rc
+
+# libFuzzer targets (tests/fuzz/): clang, ASan and UBSan, a build dir of their own.
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false \
+		-Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+
+# Every fuzz target (or those in FUZZ_TARGETS) for FUZZ_TIME seconds (default 60); what
+# they find stays in $(FUZZ_BUILD)/fuzz-corpus and fuzz-artifacts.
+fuzz: deps hugepages fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# The unit and e2e suites again, built with ASan+UBSan in $(ASAN_BUILD) (tools/asan_suite.sh).
+test-asan: deps hugepages
+	tools/asan_suite.sh $(ASAN_BUILD)
 
 demo: deps hugepages build
 	tools/demo.sh $(BUILD)
 
 benchmark: deps bench-deps hugepages build
 	benchmarks/run.sh $(BUILD)
-
-# libFuzzer targets (tests/fuzz/): clang, ASan+UBSan, their own build directory. Each
-# target with a seed corpus in tests/fuzz/corpus/ runs FUZZ_SECONDS.
-FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= $(notdir $(wildcard tests/fuzz/corpus/*))
-
-$(FUZZ_BUILD)/build.ninja:
-	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false --buildtype=debugoptimized
-
-fuzz: deps $(FUZZ_BUILD)/build.ninja
-	ninja -C $(FUZZ_BUILD) fuzz
-	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_TARGETS) $(FUZZ_SECONDS)
 
 install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX)
@@ -108,4 +102,4 @@ image: deps image-deps
 	IMAGE_PKGS="$(IMAGE_PKGS)" IMAGE_MARCH=$(IMAGE_MARCH) tools/image.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(ASAN_BUILD)

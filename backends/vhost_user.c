@@ -12,7 +12,10 @@
  *
  * Queues: "queues" is the maximum number of queue pairs; the device has that many queues
  * and the pod enables as many as it negotiated (net_vhost returns 0 from bursts on queues
- * the pod has not enabled). Link state follows the virtio side: net_vhost raises an LSC
+ * the pod has not enabled). vu_txqs() tells port.c which tx queues the pod enabled
+ * (net_vhost's vring-state events, drained with rte_eth_vhost_get_queue_event, as OVS's
+ * netdev-dpdk does), so that with more PMDs than enabled queue pairs the PMDs share the
+ * enabled ones instead of sending into disabled rings (tx_full). Link state follows the virtio side: net_vhost raises an LSC
  * event when the pod connects (new_device) or goes away (destroy_device).
  *
  * Hostile peer: descriptors, indexes and lengths in the shared virtqueues come from the pod.
@@ -31,6 +34,8 @@
 #include <unistd.h>
 
 #include <rte_dev.h>
+#include <rte_eth_vhost.h>
+#include <rte_ethdev.h>
 
 #include "port/backend.h"
 #include "backends/backend_lib.h"
@@ -124,12 +129,23 @@ vu_prepare(const char *name, json_t *options, char *devargs, size_t len,
 	return 0;
 }
 
+/* The tx queues (the pod's rx vrings) the pod has enabled, per ethdev, kept from the
+ * vring-state events. When the pod goes, net_vhost resets its vring state without an
+ * event (and a new connection enables its vrings again, with events): so the mask is
+ * forgotten when the link goes down, before the events are read, since the enables of
+ * the next connection may already be waiting (they come before its link is up). */
+static uint32_t txq_enabled[RTE_MAX_ETHPORTS];
+static bool was_up[RTE_MAX_ETHPORTS];
+
 static int
 vu_started(const char *name, uint16_t dpdk_port, json_t *options, struct psw_rpc_error *err)
 {
 	struct vu_conf c;
 
-	(void)dpdk_port;
+	if (dpdk_port < RTE_MAX_ETHPORTS) {     /* a new device on this ethdev id */
+		txq_enabled[dpdk_port] = 0;
+		was_up[dpdk_port] = false;
+	}
 	if (vu_parse(name, options, &c, err) < 0)
 		return -1;
 	if (!c.server)
@@ -162,10 +178,37 @@ vu_describe(const char *name, json_t *options, json_t *out)
 	json_object_set_new(out, "queues", json_integer(c.queues));
 }
 
+static uint32_t
+vu_txqs(uint16_t dpdk_port)
+{
+	struct rte_eth_vhost_queue_event ev;
+	struct rte_eth_link link;
+	bool up;
+
+	if (dpdk_port >= RTE_MAX_ETHPORTS)
+		return 0;
+	memset(&link, 0, sizeof(link));
+	up = rte_eth_link_get_nowait(dpdk_port, &link) == 0 &&
+	     link.link_status == RTE_ETH_LINK_UP;
+	if (!up && was_up[dpdk_port])
+		txq_enabled[dpdk_port] = 0;
+	was_up[dpdk_port] = up;
+	while (rte_eth_vhost_get_queue_event(dpdk_port, &ev) == 0) {
+		if (ev.rx || ev.queue_id >= 32)
+			continue;
+		if (ev.enable)
+			txq_enabled[dpdk_port] |= 1u << ev.queue_id;
+		else
+			txq_enabled[dpdk_port] &= ~(1u << ev.queue_id);
+	}
+	return txq_enabled[dpdk_port];
+}
+
 const struct psw_backend psw_backend_vhost_user = {
 	.type = "vhost-user",
 	.prepare = vu_prepare,
 	.started = vu_started,
 	.removed = vu_removed,
 	.describe = vu_describe,
+	.txqs = vu_txqs,
 };

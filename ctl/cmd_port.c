@@ -10,6 +10,41 @@
 
 #include "podswitchctl.h"
 
+/* --rxq-pmd Q:CORE[,Q:CORE...] (or "none") -> rxq_pmd {"Q": CORE, ...}. */
+static int parse_rxq_pmd(const char *s, json_t *params)
+{
+	json_t *o = json_object();
+	char *copy = strdup(s), *save = NULL, *tok;
+	int rc = 0;
+
+	if (copy == NULL || !strcmp(s, "none") || !*s)
+		goto done;
+	for (tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		uint64_t q, core;
+
+		if (colon == NULL) {
+			rc = psw_ctl_usage("--rxq-pmd: '%s' is not QUEUE:CORE", tok);
+			break;
+		}
+		*colon = '\0';
+		if (psw_ctl_parse_uint("--rxq-pmd queue", tok, 15, &q) < 0 ||
+		    psw_ctl_parse_uint("--rxq-pmd core", colon + 1, 1023, &core) < 0) {
+			rc = 2;
+			break;
+		}
+		char key[8];
+		snprintf(key, sizeof(key), "%" PRIu64, q);
+		json_object_set_new(o, key, json_integer((json_int_t)core));
+	}
+done:
+	free(copy);
+	if (rc == 0)
+		json_object_set(params, "rxq_pmd", o);
+	json_decref(o);
+	return rc;
+}
+
 static int port_add(struct psw_client *c, int argc, char **argv, bool json)
 {
 	static const struct option opts[] = {
@@ -23,8 +58,9 @@ static int port_add(struct psw_client *c, int argc, char **argv, bool json)
 		{"network", required_argument, NULL, 'n'},
 		{"option", required_argument, NULL, 'O'},
 		{"external-id", required_argument, NULL, 'e'},
-		{"pod-mac", required_argument, NULL, 'P'},
+		{"pod-mac", required_argument, NULL, 'A'},
 		{"pod-ip", required_argument, NULL, 'I'},
+		{"rxq-pmd", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0}
 	};
 	json_t *params = json_object(), *options = json_object(), *ext = json_object();
@@ -67,11 +103,15 @@ static int port_add(struct psw_client *c, int argc, char **argv, bool json)
 			if (psw_ctl_parse_kv("--external-id", optarg, ext) < 0)
 				goto out;
 			break;
-		case 'P':
+		case 'A':
 			json_object_set_new(addrs, "mac", json_string(optarg));
 			break;
 		case 'I':
 			json_array_append_new(ips, json_string(optarg));
+			break;
+		case 'P':
+			if (parse_rxq_pmd(optarg, params) != 0)
+				goto out;
 			break;
 		default:
 			psw_ctl_bad_option(opt, argv);
@@ -155,12 +195,21 @@ static int port_set(struct psw_client *c, int argc, char **argv, bool json)
 {
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"rxq-pmd", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0}
 	};
 	json_t *params = json_object();
-	int opt;
+	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt == 'P') {
+			/* "none" (or "") unpins every queue. */
+			if ((rc = parse_rxq_pmd(optarg, params)) != 0) {
+				json_decref(params);
+				return rc;
+			}
+			continue;
+		}
 		if (opt != 'o') {
 			json_decref(params);
 			return psw_ctl_bad_option(opt, argv);
@@ -297,7 +346,7 @@ static int port_show(struct psw_client *c, int argc, char **argv, bool json)
 	}
 	/* The fields podswitchctl knows, in a readable order, then any the switch added. */
 	static const char *const known[] = {"name", "id", "type", "devargs", "dpdk_port",
-		"driver", "mac", "mtu", "rxq", "txq", "link", "output", "network", "options",
+		"driver", "mac", "mtu", "rxq", "txq", "rxq_pmd", "link", "output", "network", "options",
 		"external_ids", "stats", NULL};
 	char buf[1024], b2[64];
 	json_t *link = json_object_get(p, "link"), *v;
@@ -340,12 +389,16 @@ static int port_show(struct psw_client *c, int argc, char **argv, bool json)
 const struct psw_cmd psw_cmds_port[] = {
 	{"port", "add", "NAME --devargs ARGS [--type T] [--output PORT] [--rxq N] [--txq N] "
 	 "[--mtu N] [--mac MAC] [--network NET] [--option KEY=VALUE ...] "
-	 "[--external-id KEY=VALUE ...] [--pod-mac MAC --pod-ip IP[/LEN] ...]",
+	 "[--external-id KEY=VALUE ...] [--pod-mac MAC --pod-ip IP[/LEN] ...] "
+	 "[--rxq-pmd Q:CORE[,Q:CORE...]]",
 	 "Add a port: a DPDK device by devargs (type dpdk, the default), a pod port type or a "
-	 "host port; --pod-mac/--pod-ip: the pod's addresses (ARP suppression).",
+	 "host port; --pod-mac/--pod-ip: the pod's addresses (ARP suppression); --rxq-pmd: "
+	 "pin rx queues to PMD cores.",
 	 port_add},
 	{"port", "del", "NAME", "Remove a port.", port_del},
-	{"port", "set", "NAME --output PORT|none", "Change a live port's static output.", port_set},
+	{"port", "set", "NAME [--output PORT|none] [--rxq-pmd Q:CORE[,Q:CORE...]|none]",
+	 "Change a live port's static output; pin its rx queues to PMD cores (none: unpin).",
+	 port_set},
 	{"port", "list", "", "List ports: id, type, driver, link, MAC, MTU, queues, output.",
 	 port_list},
 	{"port", "show", "NAME", "Show one port with its counters and drops by reason.", port_show},

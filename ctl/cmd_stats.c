@@ -164,6 +164,46 @@ static int pmd_stats(struct psw_client *c, int argc, char **argv, bool json)
 	return 0;
 }
 
+/* pmd rxq: each rx queue, its PMD and its share of that PMD's busy cycles. */
+static int pmd_rxq(struct psw_client *c, int argc, char **argv, bool json)
+{
+	int rc;
+
+	if ((rc = psw_ctl_no_args(argc, argv)) != 0)
+		return rc;
+	json_t *r = psw_ctl_call(c, "pmd.rxq", NULL);
+	if (!r)
+		return 1;
+	if (json) {
+		psw_ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	static const char *const hdr[] = {"PMD", "CORE", "PORT", "QUEUE", "PINNED", "PACKETS",
+		"CYCLES", "BUSY%"};
+	struct psw_table *t = psw_table_new(8, hdr);
+	json_t *q;
+	size_t i;
+	json_array_foreach(json_object_get(r, "rxqs"), i, q) {
+		char b[8][128];
+		snprintf(b[0], sizeof(b[0]), "%" PRIu64, psw_ctl_u64(q, "pmd"));
+		snprintf(b[1], sizeof(b[1]), "%" PRIu64, psw_ctl_u64(q, "core"));
+		psw_ctl_str(json_object_get(q, "port"), b[2], sizeof(b[2]));
+		snprintf(b[3], sizeof(b[3]), "%" PRIu64, psw_ctl_u64(q, "queue"));
+		snprintf(b[4], sizeof(b[4]), "%s",
+			 json_is_true(json_object_get(q, "pinned")) ? "yes" : "no");
+		snprintf(b[5], sizeof(b[5]), "%" PRIu64, psw_ctl_u64(q, "packets"));
+		snprintf(b[6], sizeof(b[6]), "%" PRIu64, psw_ctl_u64(q, "cycles"));
+		snprintf(b[7], sizeof(b[7]), "%.1f", json_number_value(json_object_get(q, "busy_pct")));
+		const char *cells[8] = {b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]};
+		psw_table_row(t, cells);
+	}
+	psw_table_print(t, stdout);
+	psw_table_free(t);
+	json_decref(r);
+	return 0;
+}
+
 static const char *uptime_str(uint64_t s, char *buf, size_t len)
 {
 	if (s >= 86400)
@@ -226,6 +266,9 @@ const struct psw_cmd psw_cmds_stats[] = {
 	{"pmd", "stats", "[--clear]",
 	 "Per-PMD packets, iterations, busy share, cycles per packet and rx queues; "
 	 "--clear resets them.", pmd_stats},
+	{"pmd", "rxq", "",
+	 "Each rx queue: its PMD and core, pinned or not, packets, cycles and share of its "
+	 "PMD's busy cycles (since it arrived there or pmd stats --clear).", pmd_rxq},
 	{"info", NULL, "", "What the switch is: version, DPDK, pid, uptime, socket, PMD cores.",
 	 info},
 	{NULL}

@@ -190,7 +190,9 @@ eal_init(const char *argv0)
 	snprintf(mem, sizeof(mem), "%u", psw_conf.memory_mb);
 	snprintf(main_lcore, sizeof(main_lcore), "%d", psw_conf.main_lcore);
 	args[n++] = (char *)argv0;
-	args[n++] = "-l";
+	/* --lcores, not -l: the same for a plain list, and it also maps lcores onto CPUs
+	 * ("0,1@1,2@1": two PMDs sharing CPU 1 on a small machine). */
+	args[n++] = "--lcores";
 	args[n++] = psw_conf.lcores;
 	args[n++] = "--main-lcore";
 	args[n++] = main_lcore;

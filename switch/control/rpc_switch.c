@@ -1,8 +1,9 @@
 /*
- * rpc_switch.c: switch.info, stats.get, stats.clear, pmd.stats and flow.stats (control
- * thread): what the whole switch counts, over every layer.
+ * rpc_switch.c: switch.info, stats.get, stats.clear, pmd.stats, pmd.rxq and flow.stats
+ * (control thread): what the whole switch counts, over every layer.
  * Counters are summed over PMDs on read (port.c, pmd.c); a clear moves a baseline.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,11 +234,45 @@ rpc_pmd_stats(json_t *params, struct psw_rpc_error *err)
 	return json_pack("{s:o}", "pmds", pmds);
 }
 
+/* pmd.rxq: every polled rx queue with its PMD and what it cost there (OVS's
+ * pmd-rxq-show): its packets, its busy cycles (counted in the PMD loop with one rdtsc
+ * per queue that had packets) and their share of its PMD's busy cycles, since the queue
+ * arrived on that PMD or the last `pmd stats --clear`. */
+static json_t *
+rpc_pmd_rxq(json_t *params, struct psw_rpc_error *err)
+{
+	unsigned max = PSW_MAX_PORTS * PSW_MAX_QUEUES, n;
+	struct psw_rxq_info *info;
+	json_t *a;
+
+	if (psw_rpc_check_params(params, no_params, err) != 0)
+		return NULL;
+	info = malloc(sizeof(*info) * max);
+	if (info == NULL)
+		return psw_rpc_err(err, PSW_RPC_FAILED, "out of memory");
+	n = psw_pmd_rxq_info(info, max);
+	a = json_array();
+	for (unsigned i = 0; i < n; i++) {
+		const struct psw_rxq_info *q = &info[i];
+
+		json_array_append_new(a, json_pack("{s:i,s:i,s:s,s:i,s:b,s:I,s:I,s:f}",
+			"pmd", (int)q->pmd, "core", (int)psw_pmds[q->pmd]->lcore,
+			"port", psw_ports[q->port].name, "queue", (int)q->queue,
+			"pinned", q->pinned, "packets", (json_int_t)q->packets,
+			"cycles", (json_int_t)q->cycles,
+			"busy_pct", q->pmd_busy ? 100.0 * (double)q->cycles / (double)q->pmd_busy
+						: 0.0));
+	}
+	free(info);
+	return json_pack("{s:o}", "rxqs", a);
+}
+
 const struct psw_rpc_method psw_rpc_switch_methods[] = {
 	{"switch.info", rpc_switch_info},
 	{"stats.get", rpc_stats_get},
 	{"stats.clear", rpc_stats_clear},
 	{"pmd.stats", rpc_pmd_stats},
+	{"pmd.rxq", rpc_pmd_rxq},
 	{"flow.stats", rpc_flow_stats},
 	{"trace", psw_rpc_trace},
 	{NULL, NULL},

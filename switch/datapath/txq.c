@@ -1,8 +1,8 @@
 /*
  * txq.c: the last stage of the packet path (PMD threads; txq.h). Each buffer goes out with
  * one tx burst per iteration (or earlier, when it fills). Each PMD has its own tx queue on
- * a port; only where the device has fewer queues than PMDs do PMDs share them, and then
- * every PMD sends under the port's spinlock. Frames larger than the port's MTU (plus the
+ * a port; only where the device has (or the peer enabled) fewer queues than there are
+ * PMDs do PMDs share them, and then every PMD sends under the port's spinlock. Frames larger than the port's MTU (plus the
  * Ethernet header and one VLAN tag) are dropped as MTU, never fragmented or cut: the check
  * rides on the loop that sums the bytes anyway. What the device does not take is freed and
  * counted at the output port: TX_FULL, or PORT_DOWN when its link is down.
@@ -120,13 +120,14 @@ psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 			return;
 	}
 
-	if (likely(!p->tx_shared)) {
+	/* PMD i sends on txq_of[i] (port.c maps it: its own queue, or an enabled one the
+	 * peer offers). Where two PMDs land on one queue, every PMD locks, also the one
+	 * alone on its queue, since the mapping may move under it (port.c changes it only
+	 * while everyone locks, with grace periods between). */
+	q = __atomic_load_n(&p->txq_of[q < PSW_MAX_PMDS ? q : 0], __ATOMIC_RELAXED);
+	if (likely(!__atomic_load_n(&p->tx_shared, __ATOMIC_ACQUIRE))) {
 		sent = tx_burst(p, q, b->pkts, n);
 	} else {
-		/* Fewer queues than PMDs: PMD i uses queue i % n_txq, and every PMD locks,
-		 * also the one whose index is below n_txq, since another PMD maps onto its
-		 * queue too. */
-		q = p->n_txq ? (uint16_t)(q % p->n_txq) : 0;
 		rte_spinlock_lock(&p->tx_lock);
 		sent = tx_burst(p, q, b->pkts, n);
 		rte_spinlock_unlock(&p->tx_lock);

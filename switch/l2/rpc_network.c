@@ -37,6 +37,10 @@ static char gateways[PSW_L2_MAX_NETS][64];
 int
 psw_rpc_network_extend(const struct psw_network_ext *ext)
 {
+	/* Once per extension: a second start in one process (tests) adds nothing. */
+	for (unsigned i = 0; i < n_exts; i++)
+		if (exts[i] == ext)
+			return 0;
 	if (n_exts == MAX_EXT)
 		return -ENOSPC;
 	exts[n_exts++] = ext;

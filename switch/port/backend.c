@@ -4,7 +4,7 @@
  *
  * Threads: everything runs on the control thread (main lcore) except the callers of
  * psw_backend_link_event(): DPDK calls lsc_event() from its interrupt thread (or the
- * vhost-user events thread for net_vhost). They only add to an eventfd;
+ * vhost-user events thread for net_vhost, also for its queue-state events). They only add to an eventfd;
  * psw_backend_poll_events() on the control loop reads it and refreshes link state, so no
  * other thread ever touches switch state. Not on the packet path.
  */
@@ -86,6 +86,15 @@ psw_backend_init(void)
 	/* RTE_ETH_ALL: the callback stays on every port id, including ports probed later. */
 	rc = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, lsc_event,
 					   NULL);
+	/* A vhost-user pod enabling or disabling a queue pair (net_vhost's vring state):
+	 * the same relay, so the control loop remaps the PMDs' tx queues. */
+	if (rc == 0) {
+		rc = rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_QUEUE_STATE,
+						   lsc_event, NULL);
+		if (rc < 0)
+			rte_eth_dev_callback_unregister(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC,
+							lsc_event, NULL);
+	}
 	if (rc < 0) {
 		close(event_fd);
 		event_fd = -1;
@@ -100,6 +109,7 @@ psw_backend_fini(void)
 	if (event_fd < 0)
 		return;
 	rte_eth_dev_callback_unregister(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, lsc_event, NULL);
+	rte_eth_dev_callback_unregister(RTE_ETH_ALL, RTE_ETH_EVENT_QUEUE_STATE, lsc_event, NULL);
 	close(event_fd);
 	event_fd = -1;
 }

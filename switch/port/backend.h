@@ -60,6 +60,12 @@ struct psw_backend {
 	 * 1 up, 0 down, -1 "ask ethdev". For psw_port_poll_links(). */
 	int (*link)(uint16_t dpdk_port);
 
+	/* Optional: the tx queues the peer has enabled (bit q: queue q), 0 when not known
+	 * (then every queue is used). A vhost-user pod enables as many queue pairs as it
+	 * negotiated; PMDs send only on those (port.c remaps them). For
+	 * psw_port_poll_links(), after a link or queue-state event. */
+	uint32_t (*txqs)(uint16_t dpdk_port);
+
 	/* Optional: add type-specific facts (socket path, mode...) to a port.get reply. */
 	void (*describe)(const char *name, json_t *options, json_t *out);
 

@@ -4,6 +4,10 @@
  * share under a spinlock, see txq.c), start, then hand its rx queues to the PMDs.
  * Removal runs the same steps backwards with an RCU grace period in the middle, so a
  * PMD never polls or sends on a stopped device and other ports never pause.
+ * Tx queues: PMD i sends on txq_of[i]; where a peer enables fewer queues than the device
+ * has (vhost-user), the PMDs are remapped onto the enabled ones, through grace periods
+ * (psw_port_set_txqs_enabled). Rx queues may be pinned to cores (rxq_pinned); pmd.c
+ * places them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -276,6 +280,12 @@ configure_port(struct psw_port *p, const struct psw_port_conf *conf, char *err, 
 			info.flow_type_rss_offloads;
 	}
 	rc = rte_eth_dev_configure(p->dpdk_port, p->n_rxq, p->n_txq, &econf);
+	if (rc != 0 && conf->n_txq == 0 && p->n_txq != p->n_rxq) {
+		/* Some drivers want as many tx as rx queues (net_tap: one fd per queue
+		 * pair): with more PMDs than rx queues, they share the tx queues instead. */
+		p->n_txq = p->n_rxq;
+		rc = rte_eth_dev_configure(p->dpdk_port, p->n_rxq, p->n_txq, &econf);
+	}
 	if (rc != 0)
 		return errf(err, errlen, rc, "cannot configure %u rx / %u tx queues: %s",
 			    p->n_rxq, p->n_txq, rte_strerror(-rc));
@@ -317,6 +327,96 @@ configure_port(struct psw_port *p, const struct psw_port_conf *conf, char *err, 
 	rte_eth_macaddr_get(p->dpdk_port, &p->mac);
 	rte_eth_dev_get_mtu(p->dpdk_port, &p->mtu);
 	return 0;
+}
+
+/* PMD i sends on the (i mod n)-th of the n enabled tx queues (all of them when none are
+ * known); shared when two PMDs land on one queue. */
+static bool
+txq_map(const struct psw_port *p, uint32_t enabled, uint16_t *map)
+{
+	uint16_t q[PSW_MAX_QUEUES];
+	unsigned n = 0;
+
+	for (uint16_t i = 0; i < p->n_txq && i < PSW_MAX_QUEUES; i++)
+		if (enabled & (1u << i))
+			q[n++] = i;
+	if (n == 0)
+		for (uint16_t i = 0; i < p->n_txq && i < PSW_MAX_QUEUES; i++)
+			q[n++] = i;
+	for (unsigned i = 0; i < PSW_MAX_PMDS; i++)
+		map[i] = n ? q[i % n] : 0;
+	return n < psw_n_pmds;
+}
+
+/* The first mapping, before any PMD can see the port. */
+static void
+txq_init(struct psw_port *p)
+{
+	p->txq_enabled = 0;
+	p->tx_shared = txq_map(p, 0, p->txq_of);
+	rte_spinlock_init(&p->tx_lock);
+}
+
+void
+psw_port_set_txqs_enabled(uint16_t id, uint32_t enabled)
+{
+	struct psw_port *p = psw_port_get(id);
+	uint16_t map[PSW_MAX_PMDS];
+	bool shared;
+
+	if (p == NULL || p->txq_enabled == enabled)
+		return;
+	p->txq_enabled = enabled;
+	shared = txq_map(p, enabled, map);
+	if (memcmp(map, p->txq_of, sizeof(map)) != 0) {
+		/* A PMD reads its queue and tx_shared once per flush (txq.c), and a flush
+		 * sees at most two of these steps, a grace period lying between them. Lock
+		 * first and wait until every PMD has seen it; then move; then wait again:
+		 * no PMD still sends unlocked on its old queue when another lands on it,
+		 * and none sends unlocked on a queue another one now uses. */
+		if (!p->tx_shared) {
+			__atomic_store_n(&p->tx_shared, 1, __ATOMIC_RELEASE);
+			psw_rcu_synchronize();
+		}
+		for (unsigned i = 0; i < PSW_MAX_PMDS; i++)
+			__atomic_store_n(&p->txq_of[i], map[i], __ATOMIC_RELAXED);
+		psw_rcu_synchronize();
+	}
+	__atomic_store_n(&p->tx_shared, shared, __ATOMIC_RELEASE);
+}
+
+int
+psw_port_set_rxq_pins(uint16_t id, uint16_t pinned, const uint16_t *cores)
+{
+	struct psw_port *p = psw_port_get(id);
+	uint16_t old_pinned, old_core[PSW_MAX_QUEUES];
+	int rc;
+
+	if (p == NULL)
+		return -ENOENT;
+	if (p->n_rxq < PSW_MAX_QUEUES && (pinned >> p->n_rxq) != 0)
+		return -EINVAL;
+	old_pinned = p->rxq_pinned;
+	memcpy(old_core, p->rxq_core, sizeof(old_core));
+	p->rxq_pinned = pinned;
+	for (unsigned q = 0; q < PSW_MAX_QUEUES; q++)
+		p->rxq_core[q] = (pinned & (1u << q)) ? cores[q] : 0;
+	rc = queues_changed();
+	if (rc != 0) {
+		p->rxq_pinned = old_pinned;
+		memcpy(p->rxq_core, old_core, sizeof(old_core));
+	}
+	return rc;
+}
+
+static void
+pins_from_conf(struct psw_port *p, const struct psw_port_conf *conf)
+{
+	p->rxq_pinned = conf->rxq_pinned;
+	if (p->n_rxq < PSW_MAX_QUEUES)
+		p->rxq_pinned &= (uint16_t)((1u << p->n_rxq) - 1);
+	for (unsigned q = 0; q < PSW_MAX_QUEUES; q++)
+		p->rxq_core[q] = (p->rxq_pinned & (1u << q)) ? conf->rxq_core[q] : 0;
 }
 
 static int
@@ -388,8 +488,8 @@ psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_
 	if (rc != 0)
 		goto fail_close;
 
-	p->tx_shared = p->n_txq < psw_n_pmds;
-	rte_spinlock_init(&p->tx_lock);
+	txq_init(p);
+	pins_from_conf(p, conf);
 	p->used = true;
 	psw_port_poll_links();
 	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
@@ -453,8 +553,8 @@ psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,
 	snprintf(p->name, sizeof(p->name), "%s", conf->name);
 	snprintf(p->type, sizeof(p->type), "%s", conf->type);
 	snprintf(p->driver, sizeof(p->driver), "%s", io->driver ? io->driver : "podswitch");
-	p->tx_shared = p->n_txq < psw_n_pmds;
-	rte_spinlock_init(&p->tx_lock);
+	txq_init(p);
+	pins_from_conf(p, conf);
 	p->used = true;
 	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
 	rc = queues_changed();
@@ -624,6 +724,10 @@ psw_port_poll_links(void)
 		be = psw_backend_find(p->type);
 		if (be != NULL && be->link != NULL && (up = be->link(p->dpdk_port)) >= 0)
 			p->link_up = up == 1;
+		/* Where the peer enables fewer queues than the device has (a vhost-user pod
+		 * with fewer queue pairs), PMDs send only on the enabled ones. */
+		if (be != NULL && be->txqs != NULL && p->enabled)
+			psw_port_set_txqs_enabled(p->id, be->txqs(p->dpdk_port));
 		p->link_speed = link.link_speed;
 		p->link_full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
 	}

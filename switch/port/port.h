@@ -21,6 +21,7 @@
 #define PSW_TYPE_MAX    16
 #define PSW_DEVARGS_MAX 1024
 #define PSW_MAX_QUEUES  16
+#define PSW_TXQ_NONE    UINT16_MAX
 
 /* A port that podswitch serves itself instead of a DPDK driver (backends/memif_server.c):
  * PMDs call these in place of rte_eth_rx_burst / rte_eth_tx_burst. They run on PMD
@@ -49,6 +50,8 @@ struct psw_port_conf {
 	uint16_t rx_desc, tx_desc;   /* default 1024 */
 	bool mac_set;
 	struct rte_ether_addr mac;
+	uint16_t rxq_pinned;         /* bit q: rx queue q is pinned to core rxq_core[q] */
+	uint16_t rxq_core[PSW_MAX_QUEUES];
 };
 
 /* Port counters, as read (summed over PMDs, minus the baseline of the last clear). */
@@ -75,7 +78,11 @@ struct psw_port {
 	uint8_t link_up;               /* last link state seen by the control thread */
 	uint16_t output;               /* static output, or PSW_PORT_NONE */
 	uint16_t n_txq;                /* tx queues */
-	uint8_t tx_shared;             /* n_txq < number of PMDs: every PMD sends under tx_lock */
+	uint8_t tx_shared;             /* two PMDs map onto one tx queue: every PMD sends under
+					* tx_lock */
+	/* The tx queue PMD i sends on (PSW_TXQ_NONE: the peer enabled none, drop as
+	 * port_down). Changed only with psw_port_set_txqs_enabled()'s grace periods. */
+	uint16_t txq_of[PSW_MAX_PMDS];
 	uint16_t mtu;
 	rte_spinlock_t tx_lock;        /* only used when n_txq < number of PMDs */
 	const struct psw_port_io *io;  /* NULL: an ethdev (dpdk_port) */
@@ -91,6 +98,9 @@ struct psw_port {
 	char devargs[PSW_DEVARGS_MAX];
 	char dev_name[PSW_NAME_MAX];   /* rte_dev name, for removal */
 	char driver[PSW_NAME_MAX];
+	uint16_t rxq_pinned;           /* rx queue pinning (port.set rxq_pmd), read by pmd.c */
+	uint16_t rxq_core[PSW_MAX_QUEUES];
+	uint32_t txq_enabled;          /* tx queues the peer enabled (all, unless told) */
 	bool probed_here;              /* removal also detaches the device */
 	struct rte_ether_addr mac;
 	uint32_t link_speed;
@@ -131,6 +141,15 @@ void psw_port_read_counters(uint16_t id, struct psw_port_counters *out);
 void psw_port_clear_counters(uint16_t id);
 void psw_port_poll_links(void);       /* refresh link state (control loop) */
 int psw_port_set_output(uint16_t id, uint16_t output);
+/* Pin rx queues to cores (bit q of `pinned`: queue q to cores[q]; the rest float) and
+ * have the datapath move them. Cores that are no PMD leave their queue floating.
+ * 0, -ENOENT, -EINVAL (a queue the port does not have), or the datapath's -errno. */
+int psw_port_set_rxq_pins(uint16_t id, uint16_t pinned, const uint16_t *cores);
+/* The tx queues the peer has enabled changed (bit q: queue q; 0: not known, use all):
+ * remap every PMD onto an enabled queue (PMD i onto the (i mod n)-th), sharing under
+ * tx_lock where two PMDs land on one. Changes go through grace periods so that no two
+ * PMDs ever send on one queue without the lock. Control thread. */
+void psw_port_set_txqs_enabled(uint16_t id, uint32_t enabled);
 bool psw_port_name_valid(const char *name);
 /* The name of port id, or "#id" for an unknown id, into buf (PSW_NAME_MAX bytes). */
 const char *psw_port_name(uint16_t id, char *buf);

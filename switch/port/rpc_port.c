@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -13,6 +14,7 @@
 #include "port/backend.h"
 #include "port/port.h"
 #include "ctl/rpc.h"
+#include "core/burst.h"
 #include "core/change.h"
 #include "port/rpc_port.h"
 
@@ -51,6 +53,7 @@ static const struct psw_rpc_param add_params[] = {
 	{"network", PSW_T_STRING, false},
 	{"external_ids", PSW_T_OBJECT, false},
 	{"addresses", PSW_T_OBJECT, false},
+	{"rxq_pmd", PSW_T_OBJECT, false},
 	{NULL},
 };
 
@@ -93,6 +96,68 @@ psw_rpc_port_stats_json(uint16_t id)
 	return o;
 }
 
+static bool
+is_pmd_core(unsigned core)
+{
+	for (unsigned i = 0; i < psw_n_pmds; i++)
+		if (psw_pmds[i] != NULL && psw_pmds[i]->lcore == core)
+			return true;
+	return false;
+}
+
+/* rxq_pmd {"QUEUE": CORE, ...} (OVS's pmd-rxq-affinity) for a port of n_rxq rx queues.
+ * strict: every core must run a PMD (port.set). port.add keeps a pin to a core that runs
+ * no PMD (after pmd_cpus changed, a restore must not lose the port): the queue floats. */
+static int
+parse_pins(json_t *v, uint16_t n_rxq, bool strict, uint16_t *pinned, uint16_t *cores,
+	   struct psw_rpc_error *err)
+{
+	const char *k;
+	json_t *x;
+
+	*pinned = 0;
+	json_object_foreach(v, k, x) {
+		char *end;
+		unsigned long q = strtoul(k, &end, 10);
+
+		if (k[0] < '0' || k[0] > '9' || *end != '\0' || q >= n_rxq) {
+			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS,
+				    "rxq_pmd.%s: not an rx queue of the port (0..%u)", k, n_rxq - 1u);
+			return -1;
+		}
+		if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+		    json_integer_value(x) >= RTE_MAX_LCORE) {
+			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "rxq_pmd.%s: must be a core id", k);
+			return -1;
+		}
+		if (strict && !is_pmd_core((unsigned)json_integer_value(x))) {
+			psw_rpc_err(err, PSW_RPC_INVALID_PARAMS,
+				    "rxq_pmd.%s: core %lld runs no PMD (see pmd_cpus)", k,
+				    (long long)json_integer_value(x));
+			return -1;
+		}
+		*pinned |= (uint16_t)(1u << q);
+		cores[q] = (uint16_t)json_integer_value(x);
+	}
+	return 0;
+}
+
+/* The port's pins as rxq_pmd. */
+static json_t *
+pins_json(const struct psw_port *p)
+{
+	json_t *o = json_object();
+	char k[8];
+
+	for (unsigned q = 0; q < PSW_MAX_QUEUES; q++) {
+		if (!(p->rxq_pinned & (1u << q)))
+			continue;
+		snprintf(k, sizeof(k), "%u", q);
+		json_object_set_new(o, k, json_integer(p->rxq_core[q]));
+	}
+	return o;
+}
+
 static json_t *
 port_json(const struct psw_port *p)
 {
@@ -112,6 +177,14 @@ port_json(const struct psw_port *p)
 	json_object_set_new(o, "output", p->output != PSW_PORT_NONE && psw_port_get(p->output)
 				 ? json_string(psw_ports[p->output].name) : json_null());
 	json_object_set_new(o, "network", net_of(p->id) ? json_string(net_of(p->id)) : json_null());
+	json_object_set_new(o, "rxq_pmd", pins_json(p));
+	/* The tx queue each PMD sends on, and whether they share under the lock (fewer
+	 * queues, or fewer enabled by the peer, than PMDs). */
+	v = json_array();
+	for (unsigned i = 0; i < psw_n_pmds; i++)
+		json_array_append_new(v, json_integer(p->txq_of[i]));
+	json_object_set_new(o, "pmd_txq", v);
+	json_object_set_new(o, "tx_shared", json_boolean(p->tx_shared));
 	v = spec ? json_object_get(spec, "external_ids") : NULL;
 	json_object_set_new(o, "external_ids", v ? json_deep_copy(v) : json_object());
 	v = spec ? json_object_get(spec, "options") : NULL;
@@ -164,8 +237,10 @@ fill_conf(json_t *params, struct psw_port_conf *conf, const struct psw_backend *
 		psw_rpc_err(err, PSW_RPC_EXISTS, "name: port \"%s\" exists", conf->name);
 		return -1;
 	}
-	v = json_object_get(params, "type");
-	s = v ? json_string_value(v) : "dpdk";
+	/* check_params made it a string when present. */
+	s = json_string_value(json_object_get(params, "type"));
+	if (s == NULL)
+		s = "dpdk";
 	if (strlen(s) >= sizeof(conf->type)) {
 		psw_rpc_err(err, PSW_RPC_INVALID_PARAMS, "type: unknown port type \"%s\"", s);
 		return -1;
@@ -272,6 +347,10 @@ port_add(json_t *params, struct psw_rpc_error *err)
 	    json_integer_value(json_object_get(options, "queues")) > 1 &&
 	    json_integer_value(json_object_get(options, "queues")) <= PSW_MAX_QUEUES)
 		conf.n_rxq = (uint16_t)json_integer_value(json_object_get(options, "queues"));
+	if (json_object_get(params, "rxq_pmd") != NULL &&
+	    parse_pins(json_object_get(params, "rxq_pmd"), conf.n_rxq ? conf.n_rxq : 1, false,
+		       &conf.rxq_pinned, conf.rxq_core, err) != 0)
+		return NULL;
 	if (be != NULL && be->create != NULL) {
 		const struct psw_port_io *io;
 
@@ -420,10 +499,37 @@ psw_rpc_port_del(json_t *params, struct psw_rpc_error *err)
 static const struct psw_rpc_param set_params[] = {
 	{"name", PSW_T_STRING, true},
 	{"output", PSW_T_ANY, false},
+	{"rxq_pmd", PSW_T_OBJECT, false},
 	{NULL},
 };
 
-/* port.set {"name", "output": "port" | null}: change what can change on a live port. */
+/* port.set rxq_pmd: pin (or, with {}, unpin) the port's rx queues; remembered in its spec,
+ * so the state file restores them with the port. */
+static int
+set_pins(struct psw_port *p, json_t *v, struct psw_rpc_error *err)
+{
+	uint16_t pinned, cores[PSW_MAX_QUEUES] = {0};
+	json_t *spec = specs[p->id].params;
+	int rc;
+
+	if (parse_pins(v, p->n_rxq, true, &pinned, cores, err) != 0)
+		return -1;
+	rc = psw_port_set_rxq_pins(p->id, pinned, cores);
+	if (rc != 0) {
+		psw_rpc_err(err, PSW_RPC_FAILED, "rxq_pmd: %s", strerror(-rc));
+		return -1;
+	}
+	if (spec != NULL) {
+		if (pinned)
+			json_object_set_new(spec, "rxq_pmd", pins_json(p));
+		else
+			json_object_del(spec, "rxq_pmd");
+	}
+	return 0;
+}
+
+/* port.set {"name", "output": "port" | null, "rxq_pmd": {...}}: change what can change on
+ * a live port. Everything is checked before anything changes. */
 json_t *
 psw_rpc_port_set(json_t *params, struct psw_rpc_error *err)
 {
@@ -452,10 +558,19 @@ psw_rpc_port_set(json_t *params, struct psw_rpc_error *err)
 					   json_string_value(v));
 		out = o->id;
 	}
-	if (v != NULL) {
-		psw_port_set_output(p->id, out);
-		psw_change_notify();
+	if (json_object_get(params, "rxq_pmd") != NULL) {
+		uint16_t pinned, cores[PSW_MAX_QUEUES];
+
+		/* Check first, so that a bad pin changes no output either. */
+		if (parse_pins(json_object_get(params, "rxq_pmd"), p->n_rxq, true, &pinned, cores,
+			       err) != 0 ||
+		    set_pins(p, json_object_get(params, "rxq_pmd"), err) != 0)
+			return NULL;
 	}
+	if (v != NULL)
+		psw_port_set_output(p->id, out);
+	if (v != NULL || json_object_get(params, "rxq_pmd") != NULL)
+		psw_change_notify();
 	return port_json(p);
 }
 

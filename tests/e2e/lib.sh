@@ -40,14 +40,22 @@ ctl() { "$PODSWITCHCTL" --socket "$SOCK" "$@"; }
 ctlj() { "$PODSWITCHCTL" --socket "$SOCK" --json "$@"; }
 
 # write_config FILE [extra top-level JSON members, e.g. '"ports": [...]']
+# PSW_PMDS=N (1..4, default 1) runs N PMDs: lcores 1..N all on CPU 1 (this project's
+# machines have 2 CPUs), each backing off when idle; correctness, not speed.
 write_config() {
 	local f=$1; shift
 	local extra=${1:-}
+	local n=${PSW_PMDS:-1} lcores="0,1" cpus="1" i
+	case $n in 1|2|3|4) ;; *) fail "PSW_PMDS=$n: 1..4";; esac
+	if [ "$n" -gt 1 ]; then
+		lcores=0; cpus=
+		for ((i = 1; i <= n; i++)); do lcores+=",$i@1"; cpus+="${cpus:+,}$i"; done
+	fi
 	cat >"$f" <<JSON
 {
-  "eal": {"lcores": "0,1", "main_lcore": 0, "memory_mb": 256, "file_prefix": "$PREFIX",
+  "eal": {"lcores": "$lcores", "main_lcore": 0, "memory_mb": 256, "file_prefix": "$PREFIX",
           "args": ["--no-pci", "--in-memory"]},
-  "pmd_cpus": [1],
+  "pmd_cpus": [$cpus],
   "pmd_idle_sleep_us": ${PSW_IDLE_SLEEP_US:-100},
   "mbufs": 8192,
   "control_socket": "$SOCK",

@@ -66,8 +66,14 @@ echo "after:  $(tr '\n' ' ' <"$T/after")"
 [ "$(val "$T/after" heap)" = "$(val "$T/before" heap)" ] || fail "DPDK heap leaked: $(val "$T/before" heap) -> $(val "$T/after" heap) bytes"
 [ "$(val "$T/after" huge_kb)" -le "$(val "$T/before" huge_kb)" ] || fail "hugepage memory grew: $(val "$T/before" huge_kb) -> $(val "$T/after" huge_kb) kB"
 grow=$(( $(val "$T/after" rss_kb) - $(val "$T/before" rss_kb) ))
-# A leak of even 1 kB per port add/del would be 1 MB.
-[ "$grow" -lt 1024 ] || fail "resident memory grew by $grow kB over $CYCLES cycles"
+# A leak of even 1 kB per port add/del would be 1 MB. Not under AddressSanitizer
+# (tools/asan_suite.sh): its quarantine keeps freed memory resident on purpose, and its
+# LeakSanitizer checks every allocation at exit instead.
+if ldd "$PODSWITCHD" | grep -q libasan; then
+	echo "resident memory not checked under AddressSanitizer (+$grow kB); leaks are checked at exit"
+else
+	[ "$grow" -lt 1024 ] || fail "resident memory grew by $grow kB over $CYCLES cycles"
+fi
 ok "$CYCLES add/del cycles over 5 port types in ${secs}s: fds, DPDK heap, hugepages flat; RSS +${grow} kB"
 
 [ "$(ctlj port list | jq '.ports | length')" = 0 ] || fail "ports left"
@@ -89,6 +95,9 @@ connected_cycle
 vm0=$(awk '/^VmSize/ {print $2}' /proc/$SWITCH_PID/status); fd0=$(ls /proc/$SWITCH_PID/fd | wc -l); heap0=$(jget .heap_allocated_bytes info)
 N=${CONNECTED_CYCLES:-30}
 for _ in $(seq 1 "$N"); do connected_cycle; done
+# As above: a descriptor of the last cycle may still be on its way out (DPDK's interrupt
+# thread swapping its epoll fd; seen once under AddressSanitizer, which is slower).
+for _ in $(seq 1 20); do [ "$(ls /proc/$SWITCH_PID/fd | wc -l)" -le "$fd0" ] && break; sleep 0.1; done
 vm1=$(awk '/^VmSize/ {print $2}' /proc/$SWITCH_PID/status); fd1=$(ls /proc/$SWITCH_PID/fd | wc -l); heap1=$(jget .heap_allocated_bytes info)
 echo "connected: VmSize $vm0 -> $vm1 kB, fds $fd0 -> $fd1, heap $heap0 -> $heap1"
 [ "$fd1" -le "$fd0" ] || fail "fds leaked with a connected pod: $fd0 -> $fd1"
