@@ -1,7 +1,9 @@
 /*
  * bench_lookup.c: micro-benchmarks of the flow-lookup core, single-threaded, no EAL:
  * the parser on 64-byte UDP frames, the per-PMD exact-match cache and the tuple-space
- * classifier, for 1, 1K, 100K and 1M flows and 1, 8 and 32 masks. One line per result:
+ * classifier, for 1, 1K, 100K and 1M flows and 1, 8 and 32 masks, and the classifier
+ * changed in place at 1K, 10K and 100K rules (rule changes per second, and the lookups
+ * after them). One line per result:
  *
  *   <component> flows=<n> masks=<m> ... Mlookups/s=<x> cycles/lookup=<y>
  *
@@ -11,7 +13,7 @@
  * Keys are drawn at random from the flows, so big tables miss the CPU caches as real
  * traffic would.
  *
- * Usage: bench_lookup [--quick] | bench_lookup classifier FLOWS MASKS
+ * Usage: bench_lookup [--quick] | bench_lookup classifier FLOWS MASKS | bench_lookup churn
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <rte_mbuf.h>
 
 #include "flow/classifier.h"
+#include "flow/result.h"
 #include "datapath/flow_cache.h"
 #include "datapath/parse.h"
 
@@ -174,6 +177,7 @@ bench_cache(uint32_t flows, unsigned entries, unsigned inv_prob, uint64_t lookup
 	struct psw_flow_cache *fc = psw_flow_cache_create(entries, inv_prob, SOCKET_ID_ANY);
 	struct psw_flow_key *keys = malloc(sizeof(*keys) * N_KEYS);
 	uint32_t *hashes = malloc(sizeof(*hashes) * N_KEYS);
+	struct psw_flow_result *res = calloc(N_KEYS, sizeof(*res));
 	const struct psw_flow_result *out[BURST];
 	struct psw_flow_cache_stats st;
 	uint64_t done = 0, hits0, looked0;
@@ -181,23 +185,24 @@ bench_cache(uint32_t flows, unsigned entries, unsigned inv_prob, uint64_t lookup
 	double s0;
 	uint32_t i;
 
-	if (!fc || !keys || !hashes) {
+	if (!fc || !keys || !hashes || !res) {
 		fprintf(stderr, "bench_cache: out of memory\n");
 		exit(1);
 	}
 	for (i = 0; i < N_KEYS; i++) {
 		base_key(&keys[i], flows == 1 ? 1 : rnd() % flows);
 		hashes[i] = psw_flow_key_hash(&keys[i]);
+		res[i].rule_res = &res[i];          /* a rule's result, usable from the start */
 	}
 	/* warm up: one pass inserting the misses */
 	for (i = 0; i < N_KEYS; i += BURST) {
 		unsigned j;
 
-		psw_flow_cache_lookup_burst(fc, keys + i, hashes + i, BURST, 1, out);
+		psw_flow_cache_lookup_burst(fc, keys + i, hashes + i, BURST, 1, 1, out);
 		for (j = 0; j < BURST; j++)
 			if (!out[j])
-				psw_flow_cache_insert(fc, &keys[i + j], hashes[i + j], 1,
-						      (const void *)&keys[i + j]);
+				psw_flow_cache_insert(fc, &keys[i + j], hashes[i + j], 1, 1,
+						      &res[i + j]);
 	}
 	psw_flow_cache_read_stats(fc, &st);
 	hits0 = st.hits;
@@ -207,11 +212,11 @@ bench_cache(uint32_t flows, unsigned entries, unsigned inv_prob, uint64_t lookup
 		for (i = 0; i < N_KEYS; i += BURST) {
 			unsigned j;
 
-			psw_flow_cache_lookup_burst(fc, keys + i, hashes + i, BURST, 1, out);
+			psw_flow_cache_lookup_burst(fc, keys + i, hashes + i, BURST, 1, 1, out);
 			for (j = 0; j < BURST; j++)
 				if (unlikely(!out[j]))
 					psw_flow_cache_insert(fc, &keys[i + j], hashes[i + j], 1,
-							      (const void *)&keys[i + j]);
+							      1, &res[i + j]);
 		}
 		done += N_KEYS;
 	}
@@ -224,6 +229,7 @@ bench_cache(uint32_t flows, unsigned entries, unsigned inv_prob, uint64_t lookup
 	psw_flow_cache_free(fc);
 	free(keys);
 	free(hashes);
+	free(res);
 }
 
 /* ---- classifier --------------------------------------------------------------------- */
@@ -296,6 +302,96 @@ bench_classifier(uint32_t flows, unsigned masks, bool same_prio, uint64_t lookup
 	free(keys);
 }
 
+/* ---- classifier changed in place (issue 11, churn) ------------------------------------ */
+
+/* flows rules over `masks` masks go in one by one (as the flow table adds them), then
+ * `changes` changes in place: the oldest rule out, a new one in (ids flows, flows+1, ...:
+ * new masked keys, the same masks). Reports the changes per second (control-thread CPU
+ * time of the classifier alone: no JSON, no RPC), what each change cost before (a whole
+ * build of the table: build_ms), and the lookup cost afterwards, to compare with a table
+ * built at once (the "classifier" lines). */
+static void
+bench_churn(uint32_t flows, unsigned masks, uint64_t lookups)
+{
+	uint32_t changes = flows < 100000 ? 200000 : 2 * flows, total = flows + changes;
+	struct psw_rule *rules = calloc(total, sizeof(*rules));
+	const struct psw_rule **ptrs = malloc(sizeof(*ptrs) * flows);
+	struct psw_flow_key *keys = malloc(sizeof(*keys) * N_KEYS);
+	const struct psw_rule *out[BURST];
+	struct psw_classifier *cls, *built;
+	struct psw_classifier_info info;
+	uint64_t done = 0, hits = 0;
+	char params[64], extra[160];
+	double s0, load_s, churn_s, build_ms;
+	uint32_t i;
+
+	if (!rules || !ptrs || !keys) {
+		fprintf(stderr, "bench_churn: out of memory\n");
+		exit(1);
+	}
+	for (i = 0; i < total; i++) {
+		struct psw_rule *r = &rules[i];
+
+		base_key(&r->match.key, i);
+		mask_for(&r->match.mask, i % masks);
+		psw_flow_match_normalize(&r->match);
+		r->priority = 1000 - i % masks;
+		r->seq = i + 1;
+		r->stats_idx = PSW_RULE_STATS_NONE;
+		r->n_actions = 1;
+		r->actions[0].type = PSW_ACT_OUTPUT;
+		r->actions[0].port = 2;
+	}
+	for (i = 0; i < flows; i++)
+		ptrs[i] = &rules[i];
+	s0 = now_s();
+	built = psw_classifier_build(ptrs, flows);
+	build_ms = (now_s() - s0) * 1e3;
+	psw_classifier_free(built);
+
+	cls = psw_classifier_new(NULL);
+	s0 = cpu_s();
+	for (i = 0; i < flows; i++)
+		if (psw_classifier_insert(cls, &rules[i]) != 0) {
+			fprintf(stderr, "bench_churn: insert failed\n");
+			exit(1);
+		}
+	load_s = cpu_s() - s0;
+	s0 = cpu_s();
+	for (i = 0; i < changes / 2; i++)
+		if (psw_classifier_remove(cls, &rules[i]) != 0 ||
+		    psw_classifier_insert(cls, &rules[flows + i]) != 0) {
+			fprintf(stderr, "bench_churn: change failed\n");
+			exit(1);
+		}
+	churn_s = cpu_s() - s0;
+	psw_classifier_info(cls, &info);
+	/* lookups of the rules now in: ids changes/2 .. changes/2 + flows */
+	for (i = 0; i < N_KEYS; i++)
+		base_key(&keys[i], changes / 2 + rnd() % flows);
+	s0 = cpu_s();
+	while (done < lookups) {
+		for (i = 0; i < N_KEYS; i += BURST)
+			hits += psw_classifier_lookup_burst(cls, keys + i, BURST, out);
+		done += N_KEYS;
+	}
+	if (hits != done) {
+		fprintf(stderr, "bench_churn: %lu of %lu lookups missed\n",
+			(unsigned long)(done - hits), (unsigned long)done);
+		exit(1);
+	}
+	snprintf(params, sizeof(params), "flows=%u masks=%u after-churn", flows, info.n_subtables);
+	snprintf(extra, sizeof(extra), "inserts/s=%.0f changes/s=%.0f us/change=%.2f "
+		 "before:changes/s=%.0f (build_ms=%.1f) rebuilds=%llu",
+		 flows / load_s, changes / churn_s, churn_s / changes * 1e6, 1e3 / build_ms,
+		 build_ms, (unsigned long long)info.rebuilds);
+	report("classifier", params, done, cpu_s() - s0, extra);
+	psw_classifier_free(cls);
+	free(rules);
+	free(ptrs);
+	free(keys);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -311,6 +407,12 @@ main(int argc, char **argv)
 		bench_classifier(atoi(argv[2]), atoi(argv[3]), false, n);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "churn") == 0) {       /* the churn cases alone */
+		bench_churn(1000, 8, n);
+		bench_churn(10000, 8, n);
+		bench_churn(100000, 8, n);
+		return 0;
+	}
 
 	bench_parse(n / BURST);
 	for (f = 0; f < RTE_DIM(flows); f++)
@@ -324,5 +426,8 @@ main(int argc, char **argv)
 				bench_classifier(flows[f], masks[m], false, n);
 	bench_classifier(100000, 32, true, n);
 	bench_classifier(1000000, 32, true, quick ? n : n / 4);
+	bench_churn(1000, 8, n);
+	bench_churn(10000, 8, n);
+	bench_churn(100000, 8, n);
 	return 0;
 }

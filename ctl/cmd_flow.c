@@ -3,7 +3,8 @@
  * flow.* and trace (switch/rpc_flow.c, switch/trace.c). Runs in the podswitchctl
  * process. Rules are written in the ovs-ofctl-like text syntax (flow_text.c), checked
  * here first so that a typo is reported with its line, and sent as structured JSON; a
- * file goes as one bulk request (all or nothing) when it fits in one request line.
+ * file goes as one bulk request (all or nothing) when it fits in one request line, for
+ * flow add -f and for flow del --strict -f alike.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,9 +29,28 @@ print_added(json_t *r, unsigned n)
 	return 0;
 }
 
-/* Rules of a file: one per line, blank lines and # comments skipped. */
+/* A line of `flow del --strict -f`: a match with its priority, or a whole rule (as in a
+ * file given to `flow add -f`): {"match", "priority"?}; NULL and err if neither. */
+static json_t *
+parse_del_line(const char *p, char *err, size_t errlen)
+{
+	json_t *j = psw_flow_text_parse(p, PSW_FT_MATCH, err, errlen), *o;
+
+	if (!j)
+		j = psw_flow_text_parse(p, PSW_FT_RULE, err, errlen);
+	if (!j)
+		return NULL;
+	o = json_pack("{sO}", "match", json_object_get(j, "match"));
+	if (json_object_get(j, "priority"))
+		json_object_set(o, "priority", json_object_get(j, "priority"));
+	json_decref(j);
+	return o;
+}
+
+/* Rules of a file: one per line, blank lines and # comments skipped; del: lines for
+ * `flow del --strict -f` (parse_del_line). */
 static int
-read_rules(const char *path, json_t *texts, json_t *lines)
+read_rules(const char *path, json_t *texts, json_t *lines, bool del)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *line = NULL, err[256];
@@ -57,7 +77,8 @@ read_rules(const char *path, json_t *texts, json_t *lines)
 			p[--len] = '\0';
 		if (!*p)
 			continue;
-		j = psw_flow_text_parse(p, PSW_FT_RULE, err, sizeof(err));
+		j = del ? parse_del_line(p, err, sizeof(err))
+			: psw_flow_text_parse(p, PSW_FT_RULE, err, sizeof(err));
 		if (!j) {
 			rc = psw_ctl_error("%s:%u: %s", path, no, err);
 			break;
@@ -148,7 +169,7 @@ flow_add(struct psw_client *c, int argc, char **argv, bool json)
 			return psw_ctl_usage("give either -f FILE or rules, not both");
 		texts = json_array();
 		lines = json_array();
-		rc = read_rules(file, texts, lines);
+		rc = read_rules(file, texts, lines, false);
 		if (rc == 0 && json_array_size(texts) == 0)
 			rc = psw_ctl_error("%s: no rules", file);
 		if (rc == 0)
@@ -203,23 +224,77 @@ print_deleted(json_t *r, bool json)
 	return 0;
 }
 
+/* `flow del --strict -f FILE`: each line's rule deleted by its exact match and priority,
+ * in as few requests as fit (each one change on the switch). */
+static int
+del_file(struct psw_client *c, const char *path, bool json)
+{
+	json_t *texts = json_array(), *lines = json_array();
+	size_t n, start = 0, deleted = 0;
+	char err[256];
+	int rc = read_rules(path, texts, lines, true);
+
+	n = json_array_size(texts);
+	if (rc == 0 && n == 0)
+		rc = psw_ctl_error("%s: no rules", path);
+	while (rc == 0 && start < n) {
+		json_t *batch = json_array(), *r;
+		size_t bytes = 0, i;
+
+		for (i = start; i < n && bytes < BULK_BYTES; i++) {
+			const char *t = json_string_value(json_array_get(texts, i));
+
+			bytes += strlen(t) + 48;    /* the object's keys around the match */
+			json_array_append_new(batch, parse_del_line(t, err, sizeof(err)));
+		}
+		r = psw_ctl_call(c, "flow.del", json_pack("{so}", "rules", batch));
+		if (!r) {
+			if (deleted)
+				psw_ctl_error("%zu flow(s) of %s were deleted before this", deleted,
+					      path);
+			rc = 1;
+			break;
+		}
+		deleted += (size_t)json_integer_value(json_object_get(r, "deleted"));
+		json_decref(r);
+		start = i;
+	}
+	json_decref(texts);
+	json_decref(lines);
+	if (rc)
+		return rc;
+	if (json) {
+		json_t *o = json_pack("{sI}", "deleted", (json_int_t)deleted);
+
+		psw_ctl_print_json(o);
+		json_decref(o);
+	} else {
+		printf("deleted %zu flow(s)\n", deleted);
+	}
+	return 0;
+}
+
 static int
 flow_del(struct psw_client *c, int argc, char **argv, bool json)
 {
 	static const struct option opts[] = {
 		{"strict", no_argument, NULL, 's'},
 		{"cookie", required_argument, NULL, 'c'},
+		{"file", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0}
 	};
 	bool strict = false, have_cookie = false;
+	const char *file = NULL;
 	uint64_t cookie = 0;
 	json_t *params;
 	char err[256];
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
 		if (opt == 's') {
 			strict = true;
+		} else if (opt == 'f') {
+			file = optarg;
 		} else if (opt == 'c') {
 			if (psw_ctl_parse_uint("--cookie", optarg, INT64_MAX, &cookie) < 0)
 				return 2;
@@ -227,6 +302,12 @@ flow_del(struct psw_client *c, int argc, char **argv, bool json)
 		} else {
 			return psw_ctl_bad_option(opt, argv);
 		}
+	}
+	if (file) {
+		if (!strict || have_cookie || optind < argc)
+			return psw_ctl_usage("-f FILE deletes each rule of FILE by its exact match and "
+					     "priority: give --strict, and no match nor --cookie");
+		return del_file(c, file, json);
 	}
 	if (have_cookie) {
 		if (optind < argc || strict)
@@ -415,9 +496,10 @@ const struct psw_cmd psw_cmds_flow[] = {
 	{"flow", "add", "RULE... | -f FILE",
 	 "Add rules (\"priority=100,in_port=pod1,ip,nw_dst=10.1.0.0/16,actions=output:uplink\"); "
 	 "-f: one per line, # comments, all or none.", flow_add},
-	{"flow", "del", "MATCH [--strict] | --cookie C",
+	{"flow", "del", "MATCH [--strict] | --cookie C | --strict -f FILE",
 	 "Delete rules at least as specific as MATCH (--strict: exactly MATCH and its priority), "
-	 "or by cookie.", flow_del},
+	 "or by cookie; -f: each rule (or match) of FILE, one per line, as one change.",
+	 flow_del},
 	{"flow", "list", "", "List rules with their counters, in the text syntax.", flow_list},
 	{"flow", "clear", "", "Delete every rule.", flow_clear},
 	{"flow", "stats", "", "Rule count, classifier size, per-PMD exact-match cache hits and "

@@ -1,7 +1,8 @@
 /*
  * cmd_state.c: podswitchctl's state commands, clients of state.show and state.export
  * (switch/rpc_state.c). `state show` prints where the state file is, whether saving
- * works, what it holds and what could not be restored; `state export [FILE]` prints the
+ * works, how many changes it does not hold yet, what it holds and what could not be
+ * restored; `state export [FILE]` prints the
  * configuration as podswitchd would save it now, or writes it to FILE (atomically, mode
  * 0600), usable as another switch's state.json. Runs in the podswitchctl process.
  */
@@ -38,6 +39,9 @@ state_show(struct psw_client *c, int argc, char **argv, bool json)
 			 json_is_true(json_object_get(r, "saving")) ? "on" : "off");
 	psw_ctl_kv_print(stdout, "saves", "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(json_object_get(r, "saves")));
+	/* changes are saved in batches: what the file does not hold yet */
+	psw_ctl_kv_print(stdout, "pending", "%" JSON_INTEGER_FORMAT " change(s) not saved yet",
+			 json_integer_value(json_object_get(r, "pending")));
 	v = json_object_get(r, "save_error");
 	if (json_is_string(v))
 		psw_ctl_kv_print(stdout, "last save error", "%s", json_string_value(v));

@@ -2,8 +2,8 @@
  * main.c: podswitchd. Reads the config, refuses to start beside a running instance,
  * initialises EAL, restores saved state and the config's ports, launches the PMD lcores
  * and then runs the control thread (this, the main lcore) until SIGTERM or SIGINT:
- * JSON-RPC, RCU reclamation, link state. Stop is orderly: PMDs stopped, ports closed,
- * sockets removed, exit 0.
+ * JSON-RPC, RCU reclamation, link state, batched state saves. Stop is orderly: pending
+ * changes saved, PMDs stopped, ports closed, sockets removed, exit 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -309,7 +309,7 @@ apply_config_ports(void)
 /* Saved state first (it is what the switch was told at runtime), then what the config
  * file adds: its networks and ports when not already there by name, and its rules only on
  * a first start (no state file), so a rule deleted at runtime stays deleted. From here on
- * every change is saved. */
+ * every change is saved (batched by the control loop: psw_state_tick). */
 static int
 restore_and_apply_config(void)
 {
@@ -339,7 +339,7 @@ restore_and_apply_config(void)
 		fprintf(stderr, "podswitchd: config flows: %s\n", err);
 		return -1;
 	}
-	psw_change_set_hook(psw_state_changed);
+	psw_change_set_hook(psw_state_note_change);
 	return psw_state_save() == 0 ? 0 : -1;
 }
 
@@ -359,6 +359,7 @@ control_loop(struct psw_control *ctl)
 		psw_backend_poll_events();
 		psw_metrics_tick();
 		psw_capture_tick();
+		psw_state_tick();
 		now = psw_clock_mono_s();
 		if (now >= next_links) {
 			psw_port_poll_links();
@@ -593,6 +594,7 @@ main(int argc, char **argv)
 		PODSWITCH_VERSION, psw_port_count(), psw_n_pmds, psw_conf.control_socket);
 
 	control_loop(ctl);
+	psw_state_flush();
 	RTE_LOG(INFO, USER1, "podswitchd: signal %d, stopping\n", (int)stop_signal);
 	rc = 0;
 	psw_capture_fini();

@@ -2,10 +2,17 @@
  * state.c: the persisted state file (state.h). Control thread only; not on the packet
  * path, and independent of DPDK (its unit test runs without EAL).
  *
- * Save: after every successful mutating RPC (core/change.h -> psw_state_changed), the
- * registered sections are dumped into one JSON document, written to state.json.tmp,
- * fsync'ed, renamed over state.json, and the directory is fsync'ed, so a crash at any
- * point leaves either the old or the new file, never a torn one.
+ * Save: a successful mutating RPC notes a change (core/change.h -> psw_state_note_change).
+ * Ports, networks, peers and neighbors are saved before the RPC answers. Rule changes are
+ * batched: the control loop saves (psw_state_tick) once changes are pending and the last save is
+ * SAVE_INTERVAL_S (100 ms) old, or longer ago than SAVE_COST_FACTOR times its duration
+ * when saving takes longer than that (a big table: the control thread spends at most a
+ * fifth of its time saving), and once more at shutdown (psw_state_flush). So a crash loses
+ * at most the rule changes of that last interval, and a burst of 100,000 rule changes costs a
+ * few saves, not 100,000. A save dumps the registered sections into one JSON document,
+ * writes it to state.json.tmp, fsyncs it, renames it over state.json and fsyncs the
+ * directory, so a crash at any point leaves either the old or the new file, never a torn
+ * one. psw_state_changed() saves at once (restore, tests).
  *
  * Restore: at start, before PMDs forward. The file is read whole and checked (format,
  * version, every key a registered section, every section an array of objects) before
@@ -43,6 +50,20 @@ static json_t *restore_errors; /* array of {"section", "index", "entry", "error"
 static json_t *restore_skipped; /* array of {"section", "index", "entry", "reason"} */
 static char save_error[sizeof(file_path) + 128];
 static unsigned long saves;
+/* Batched saves: changes noted since the last save, when it ended and what it cost. */
+#define SAVE_INTERVAL_S   0.1
+#define SAVE_COST_FACTOR  5
+static unsigned long pending;
+static double last_save_at, last_save_cost;
+
+static double
+mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
 
 static int
 fail(char *err, size_t len, const char *fmt, ...)
@@ -238,6 +259,7 @@ write_atomic(const char *path, const char *tmp, const char *text)
 int
 psw_state_save(void)
 {
+	double t0 = mono_s();
 	json_t *doc;
 	char *text;
 	int rc;
@@ -261,6 +283,9 @@ psw_state_save(void)
 	}
 	save_error[0] = '\0';
 	saves++;
+	pending = 0;
+	last_save_at = mono_s();
+	last_save_cost = last_save_at - t0;
 	return 0;
 }
 
@@ -272,6 +297,38 @@ psw_state_changed(void)
 	if (rc < 0)
 		fprintf(stderr, "podswitchd: state: save failed, the previous state file is kept: %s\n",
 			save_error);
+	/* a failed save is tried again at the next interval */
+	last_save_at = mono_s();
+}
+
+void
+psw_state_note_change(bool batched)
+{
+	if (restoring || !restore_done || lock_fd < 0)
+		return;
+	pending++;
+	if (!batched)
+		psw_state_changed(); /* with whatever rule changes were pending */
+}
+
+void
+psw_state_tick(void)
+{
+	double wait = SAVE_INTERVAL_S;
+
+	if (pending == 0)
+		return;
+	if (last_save_cost * SAVE_COST_FACTOR > wait)
+		wait = last_save_cost * SAVE_COST_FACTOR;
+	if (mono_s() - last_save_at >= wait)
+		psw_state_changed();
+}
+
+void
+psw_state_flush(void)
+{
+	if (pending)
+		psw_state_changed();
 }
 
 static const struct psw_state_section *
@@ -449,15 +506,18 @@ psw_state_info(void)
 
 	if (file_path[0] != '\0' && stat(file_path, &st) == 0)
 		saved = json_load_file(file_path, 0, &jerr);
-	o = json_pack("{s:s,s:o,s:b,s:I,s:o,s:o}", "path", file_path,
+	o = json_pack("{s:s,s:o,s:b,s:I,s:I,s:o,s:o}", "path", file_path,
 		      "state", saved ? saved : json_null(), "saving", restore_done && !restoring,
-		      "saves", (json_int_t)saves,
+		      "saves", (json_int_t)saves, "pending", (json_int_t)pending,
 		      "restore_errors", restore_errors ? json_deep_copy(restore_errors)
 						       : json_array(),
 		      "restore_skipped", restore_skipped ? json_deep_copy(restore_skipped)
 							 : json_array());
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "save_error",
 				    save_error[0] ? json_string(save_error) : json_null());
+		/* what the last save took: a big one is made less often (psw_state_tick) */
+		json_object_set_new(o, "last_save_ms", json_real(last_save_cost * 1e3));
+	}
 	return o;
 }

@@ -1,7 +1,8 @@
 /*
  * state.h: the saved configuration (control thread only). podswitchd writes what it was
  * told (ports with their options, static outputs, networks, rules) to
- * <state_dir>/state.json after every successful change, and replays it at start, before
+ * <state_dir>/state.json shortly after every successful change (batched: at most every
+ * 100 ms; state.c), and replays it at start, before
  * forwarding begins. The saved entries ARE the RPC params: restoring a section calls the
  * same validated handler (port.add, network.add, flow.add...) once per entry, so a
  * restored switch is built exactly like a live one.
@@ -56,12 +57,21 @@ int psw_state_restore(char *err, size_t errlen);
  * directory. 0 or -errno (the previous file is then intact). A no-op (0) while restoring
  * or before restore ran. */
 int psw_state_save(void);
-/* The change hook (core/change.h): save, and log a failed save. */
+/* Save now, and log a failed save. */
 void psw_state_changed(void);
+/* The change hook (core/change.h): note a change; saved now, or (batched) by
+ * psw_state_tick(). */
+void psw_state_note_change(bool batched);
+/* Control loop, every iteration: save when changes are pending and the last save is 100 ms
+ * old (longer for a state file that takes long to write: see state.c). */
+void psw_state_tick(void);
+/* Shutdown: save pending changes now. */
+void psw_state_flush(void);
 
 /* The document psw_state_save() would write now (new reference). */
 json_t *psw_state_dump(void);
-/* For state.show: path, the file as saved, last save error, restore errors. */
+/* For state.show: path, the file as saved, changes not saved yet (pending), last save
+ * error, restore errors. */
 json_t *psw_state_info(void);
 const char *psw_state_path(void);
 

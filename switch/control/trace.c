@@ -195,8 +195,7 @@ static const char *const src_text[] = {
 static void
 render_rule(struct render *r, const struct psw_rule *rule)
 {
-	const struct psw_flow_entry *e = (const struct psw_flow_entry *)
-		((const char *)rule->owner - offsetof(struct psw_flow_entry, res));
+	const struct psw_flow_entry *e = psw_flow_entry_of(rule);
 
 	json_decref(r->rule);
 	r->rule = json_pack("{sI sI sI so so}", "id", (json_int_t)e->id,

@@ -3,17 +3,24 @@
 
 #include "core/change.h"
 
-static void (*hook)(void);
+static void (*hook)(bool batched);
 
 void
 psw_change_notify(void)
 {
 	if (hook != NULL)
-		hook();
+		hook(false);
 }
 
 void
-psw_change_set_hook(void (*fn)(void))
+psw_change_notify_batched(void)
+{
+	if (hook != NULL)
+		hook(true);
+}
+
+void
+psw_change_set_hook(void (*fn)(bool batched))
 {
 	hook = fn;
 }

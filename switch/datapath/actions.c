@@ -365,7 +365,7 @@ normal_cached(struct psw_pmd *pmd, struct psw_burst *b, uint16_t i,
 	if (unlikely(d.src_state != PSW_L2_SRC_KNOWN || d.verdict == PSW_L2_DROP)) {
 		/* Not a decision to keep: cache the rule, decide again next time. */
 		if (!cached && psw_dp_may_insert(ctx))
-			psw_flow_cache_insert(ctx->cache, k, hash, b->gen, rr);
+			psw_flow_cache_insert(ctx->cache, k, hash, b->gen, ctx->fgen, rr);
 	} else if (psw_dp_may_insert(ctx)) {
 		struct psw_flow_result *r = &ctx->pool[ctx->pool_next++ & ctx->pool_mask];
 
@@ -384,7 +384,7 @@ normal_cached(struct psw_pmd *pmd, struct psw_burst *b, uint16_t i,
 		r->dst = k->dl_dst;
 		r->src_e = (struct psw_fdb_entry *)d.src_e;
 		r->rule_res = rr;
-		psw_flow_cache_insert(ctx->cache, k, hash, b->gen, r);
+		psw_flow_cache_insert(ctx->cache, k, hash, b->gen, ctx->fgen, r);
 	}
 	psw_actions_normal(pmd, b->pkts[i], in_port, &d, b->now_s);
 }

@@ -1,5 +1,6 @@
 /*
- * classify.c: exact-match cache misses -> classifier (classify.h). PMD threads.
+ * classify.c: exact-match cache misses -> classifier (classify.h). PMD threads. What it
+ * caches is tagged with the generations read before the lookup (b->gen, ctx->fgen).
  */
 #include "datapath/classify.h"
 #include "datapath/ctx.h"
@@ -43,6 +44,6 @@ psw_classify_burst(struct psw_pmd *pmd, struct psw_burst *b)
 		/* NORMAL inserts its own result (the decision, or the rule's). */
 		if (b->res[i]->kind != PSW_RES_NORMAL && psw_dp_may_insert(ctx))
 			psw_flow_cache_insert(ctx->cache, &b->keys[i], b->hashes[i], b->gen,
-					      b->res[i]);
+					      ctx->fgen, b->res[i]);
 	}
 }

@@ -10,9 +10,11 @@
  * - the L2 decision cache `l2c`, keyed by (NORMAL rule, in_port, source, destination),
  *   in front of the FDB for the full path (l2_decide.h);
  * - the L2 fast path's memo (l2_path.h): the decision for the last Ethernet header seen.
- * Every entry carries the generation it was made in; any table change bumps it. A cached
- * flood also carries the learn generation (l2/l2.h): a newly learned MAC makes floods
- * stale and nothing else.
+ * Every entry carries the generation it was made in; any table change but a rule change
+ * bumps it. Entries that hold a rule's result also carry the rule generation and check
+ * the result (flow/result.h): a deleted or preempted rule is not used, other rules'
+ * entries stay. A cached flood also carries the learn generation (l2/l2.h): a newly
+ * learned MAC makes floods stale and nothing else.
  */
 #ifndef PSW_DATAPATH_CTX_H
 #define PSW_DATAPATH_CTX_H
@@ -57,6 +59,7 @@ enum psw_memo_act {
 struct psw_l2_memo {
 	uint64_t w1, w2;
 	uint64_t gen;
+	uint64_t fgen;                      /* the rule generation of the lookup */
 	uint64_t learn_gen;                 /* a flood: valid in this learn generation only */
 	const struct psw_flow_result *res;  /* the rule's result; NULL: no rule */
 	const struct psw_fdb_entry *src_e;  /* NORMAL, source known: refreshed once a burst */
@@ -73,6 +76,7 @@ struct psw_l2_memo {
 
 struct psw_dp_ctx {
 	struct psw_flow_cache *cache;
+	uint64_t fgen;                   /* psw_flow_gen of the burst (flow_cache stage) */
 	struct psw_flow_result *pool;    /* L2 results, pool_mask + 1 of them */
 	uint32_t pool_mask;
 	uint32_t pool_next;

@@ -3,7 +3,8 @@
  * runs of packets with the same key words 1 and 2 (MACs, VLAN, ethertype; a bad packet is
  * a run of its own), and one decision -- the rule the classifier picks for that header,
  * and NORMAL's L2 decision -- serves a whole run (ctx->memo, kept across bursts while
- * the generation holds and the decision depends on nothing else). Per run, not per
+ * the generation holds, its rule stands (no rule change concerning it: flow/result.h)
+ * and the decision depends on nothing else). Per run, not per
  * packet: the rule's counters, the source's last-seen refresh or its learn event, one
  * enabled check (or static output) and one copy into the tx buffer. Same rule, same
  * outputs, same drops as the full path (test_flow_table's property test runs both on
@@ -24,7 +25,7 @@
  * masked out by every rule) and what it does with such a packet. */
 static void
 memo_resolve(struct psw_pmd *pmd, struct psw_l2_memo *mo, const struct psw_classifier *cls,
-	     uint64_t gen, uint64_t learn_gen, uint16_t in_port, uint64_t w1, uint64_t w2)
+	     const struct psw_burst *b, uint64_t fgen, uint16_t in_port, uint64_t w1, uint64_t w2)
 {
 	struct psw_flow_key k;
 	const struct psw_rule *rule;
@@ -37,8 +38,9 @@ memo_resolve(struct psw_pmd *pmd, struct psw_l2_memo *mo, const struct psw_class
 	memcpy((char *)&k.dl_src + 2, &w2, 8);
 	mo->w1 = w1;
 	mo->w2 = w2;
-	mo->gen = gen;
-	mo->learn_gen = learn_gen;
+	mo->gen = b->gen;
+	mo->fgen = fgen;
+	mo->learn_gen = b->learn_gen;
 	mo->in_port = in_port;
 	mo->normal = mo->flood = mo->learn = 0;
 	mo->src_e = NULL;
@@ -153,6 +155,17 @@ memo_run(struct psw_pmd *pmd, const struct psw_l2_memo *mo, struct rte_mbuf **pk
 	}
 }
 
+/* May the memo made in an earlier burst serve this one? Same generation and input port,
+ * a flood only in its learn generation, and no rule changed since, or the rule it found
+ * still the one (not deleted nor preempted since, flow/result.h). */
+static inline bool
+memo_live(const struct psw_l2_memo *mo, const struct psw_burst *b, uint64_t fgen)
+{
+	return mo->keep && mo->gen == b->gen && mo->in_port == b->in_port &&
+	       (!mo->flood || mo->learn_gen == b->learn_gen) &&
+	       (mo->fgen == fgen || (mo->res && psw_flow_result_usable(mo->res, mo->fgen)));
+}
+
 void
 psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 {
@@ -160,8 +173,9 @@ psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 	struct psw_l2_memo *mo = &pmd->ctx->memo;
 	const struct psw_classifier *cls = b->view ? b->view->cls : NULL;
 	uint16_t in_port = b->in_port;
-	bool live = mo->keep && mo->gen == b->gen && mo->in_port == in_port &&
-		    (!mo->flood || mo->learn_gen == b->learn_gen);
+	/* the rule generation before any rule is looked up (flow_cache.h) */
+	uint64_t fgen = __atomic_load_n(&psw_flow_gen, __ATOMIC_ACQUIRE);
+	bool live = memo_live(mo, b, fgen);
 	uint16_t nr = psw_parse_l2_runs(b->pkts, b->n, runs);
 
 	pmd->perf.l2_packets += b->n;
@@ -177,7 +191,7 @@ psw_l2_path_burst(struct psw_pmd *pmd, struct psw_burst *b)
 			continue;
 		}
 		if (unlikely(!live || run->w1 != mo->w1 || run->w2 != mo->w2)) {
-			memo_resolve(pmd, mo, cls, b->gen, b->learn_gen, in_port, run->w1, run->w2);
+			memo_resolve(pmd, mo, cls, b, fgen, in_port, run->w1, run->w2);
 			pmd->perf.l2_resolves++;
 			live = true;
 		}

@@ -136,8 +136,65 @@ rpc_flow_add(json_t *params, struct psw_rpc_error *err)
 	json_t *r = psw_rpc_flow_add(params, err);
 
 	if (r)
-		psw_change_notify();
+		psw_change_notify_batched();
 	return r;
+}
+
+/* flow.del {"rules": [{"match": {...}, "priority": P}, ...]}: strict deletions, checked
+ * all first, then done as one change (one grace period for the lot). */
+static json_t *
+del_many(json_t *rules, struct psw_rpc_error *err)
+{
+	static const struct psw_rpc_param spec[] = {
+		{"match", PSW_T_OBJECT, false},
+		{"priority", PSW_T_UINT, false},
+		{NULL},
+	};
+	size_t n = json_array_size(rules), i;
+	struct psw_flow_match *m = calloc(n ? n : 1, sizeof(*m));
+	uint32_t *prio = calloc(n ? n : 1, sizeof(*prio));
+	char where[48];
+	json_t *r, *v, *res = NULL, *empty = json_object();
+	unsigned deleted;
+
+	if (m == NULL || prio == NULL || empty == NULL) {
+		psw_rpc_err(err, PSW_RPC_INTERNAL_ERROR, "out of memory");
+		goto out;
+	}
+	json_array_foreach(rules, i, r) {
+		uint64_t p = PSW_FLOW_DEFAULT_PRIORITY;
+
+		if (!json_is_object(r)) {
+			ERR_INVALID(err, "rules[%zu]: must be an object {\"match\", \"priority\"}", i);
+			goto out;
+		}
+		if (psw_rpc_check_params(r, spec, err) < 0) {
+			char msg[sizeof(err->message)];
+
+			snprintf(msg, sizeof(msg), "%s", err->message);
+			ERR_INVALID(err, "rules[%zu]: %s", i, msg);
+			goto out;
+		}
+		v = json_object_get(r, "priority");
+		if (v && psw_json_uint(v, 65535, &p) < 0) {
+			ERR_INVALID(err, "rules[%zu].priority: must be an integer in 0..65535", i);
+			goto out;
+		}
+		prio[i] = (uint32_t)p;
+		snprintf(where, sizeof(where), "rules[%zu].match", i);
+		v = json_object_get(r, "match");
+		if (psw_flow_match_from_json(v ? v : empty, false, &m[i], where, err) < 0)
+			goto out;
+	}
+	deleted = psw_flow_table_del_strict_many(m, prio, (unsigned)n);
+	if (deleted)
+		psw_change_notify_batched();
+	res = json_pack("{sI}", "deleted", (json_int_t)deleted);
+out:
+	json_decref(empty);
+	free(m);
+	free(prio);
+	return res;
 }
 
 static json_t *
@@ -148,6 +205,7 @@ rpc_flow_del(json_t *params, struct psw_rpc_error *err)
 		{"priority", PSW_T_UINT, false},
 		{"strict", PSW_T_BOOL, false},
 		{"cookie", PSW_T_UINT, false},
+		{"rules", PSW_T_ARRAY, false},
 		{NULL},
 	};
 	json_t *match = json_object_get(params, "match"), *v, *empty = NULL;
@@ -158,13 +216,19 @@ rpc_flow_del(json_t *params, struct psw_rpc_error *err)
 
 	if (psw_rpc_check_params(params, spec, err) < 0)
 		return NULL;
+	v = json_object_get(params, "rules");
+	if (v) {
+		if (json_object_size(params) != 1)
+			return ERR_INVALID(err, "rules: give either \"rules\" or one match, not both");
+		return del_many(v, err);
+	}
 	v = json_object_get(params, "cookie");
 	if (v) {
 		if (match || json_object_get(params, "priority") || json_object_get(params, "strict"))
 			return ERR_INVALID(err, "cookie: give either a cookie or a match, not both");
 		n = psw_flow_table_del_cookie((uint64_t)json_integer_value(v));
 		if (n)
-			psw_change_notify();
+			psw_change_notify_batched();
 		return json_pack("{sI}", "deleted", (json_int_t)n);
 	}
 	v = json_object_get(params, "priority");
@@ -179,7 +243,7 @@ rpc_flow_del(json_t *params, struct psw_rpc_error *err)
 	json_decref(empty);
 	n = psw_flow_table_del(&m, strict, (uint32_t)prio);
 	if (n)
-		psw_change_notify();
+		psw_change_notify_batched();
 	return json_pack("{sI}", "deleted", (json_int_t)n);
 }
 
@@ -193,7 +257,7 @@ rpc_flow_clear(json_t *params, struct psw_rpc_error *err)
 		return NULL;
 	n = psw_flow_table_clear();
 	if (n)
-		psw_change_notify();
+		psw_change_notify_batched();
 	return json_pack("{sI}", "deleted", (json_int_t)n);
 }
 

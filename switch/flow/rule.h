@@ -85,7 +85,7 @@ psw_prefix_mask128(uint8_t mask[16], unsigned bits)
 /* Prerequisites, as OVS has them: nw_src/nw_dst need dl_type=0x0800, ipv6_* need 0x86dd,
  * nw_proto needs one of them, tp_src/tp_dst need nw_proto 6, 17, 132, 1 or 58 (exact),
  * vlan vid needs the PRESENT bit in the mask. Returns NULL if fine, else the name of the
- * first field whose prerequisite is missing ("nw_dst"). Defined in classifier.c. */
+ * first field whose prerequisite is missing ("nw_dst"). Defined in rule.c. */
 const char *psw_flow_match_check(const struct psw_flow_match *m);
 
 /* --- actions ---------------------------------------------------------------------------- */
@@ -143,16 +143,20 @@ extern struct psw_rule_stats_pmd psw_rule_stats[PSW_MAX_PMDS];
 
 struct psw_rule {
 	uint32_t priority;             /* higher wins; OVS range is 0..65535 */
-	uint32_t seq;                  /* tie-break: among equal priorities the lower seq wins;
+	uint32_t stats_idx;            /* psw_rule_stats_alloc(), or PSW_RULE_STATS_NONE */
+	uint64_t seq;                  /* tie-break: among equal priorities the lower seq wins;
 					* the owner of the rule list hands out increasing
 					* numbers (insertion order) */
 	uint64_t cookie;
-	uint32_t stats_idx;            /* psw_rule_stats_alloc(), or PSW_RULE_STATS_NONE */
 	uint16_t n_actions;
-	uint16_t pad;
+	uint16_t pad[3];
 	struct psw_flow_match match;
 	struct psw_action actions[PSW_MAX_ACTIONS];
-	void *owner;                   /* free for the rule list's owner (rpc_flow.c) */
+	void *owner;                   /* free for the rule list's owner (flow_table.c: the
+					* rule's result, result.h) */
+	/* The classifier's own (control thread only, never read by a PMD): the next worse
+	 * rule with the same mask and masked key, which this one shadows (classifier.c). */
+	struct psw_rule *cls_next;
 };
 
 /* True if rule a beats rule b (higher priority, or equal priority and lower seq). */
@@ -183,7 +187,7 @@ psw_rule_count(const struct psw_rule *r, unsigned pmd, uint32_t packets, uint64_
 		__atomic_store_n(&c->last_hit, now, __ATOMIC_RELAXED);
 }
 
-/* Control thread (classifier.c). psw_rule_stats_init() once with the number of PMDs
+/* Control thread (rule.c). psw_rule_stats_init() once with the number of PMDs
  * (before PMDs start; idempotent for the same n). alloc: a zeroed slot on every PMD, its
  * chunks allocated if needed, so publish the rule after this returns; -ENOSPC when all
  * PSW_MAX_RULES are used. free: only after a grace period (no PMD may still count it).

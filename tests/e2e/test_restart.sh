@@ -36,6 +36,8 @@ ctl network add pods4 >/dev/null || fail "network add"
 ctl flow add "priority=40,ip,nw_src=192.168.66.0/24,actions=drop" >/dev/null || fail "flow add drop"
 ctl flow add "priority=30,udp,tp_dst=9999,actions=output:vb" >/dev/null || fail "flow add output"
 grows pod_rx b || fail "vhost-user: pod b receives nothing once rules exist"
+# Changes are saved in batches (at most 100 ms after them): wait for the last save.
+wait_until 5 '[ "$(jget .pending state show)" = 0 ]' || fail "changes not saved: $(ctlj state show | jq -c '{pending, saves, save_error}')"
 ctlj state show | jq -e '.state.ports | length == 4' >/dev/null || fail "state file: $(ctlj state show)"
 ports_before=$(ctlj port list | jq -c '[.ports[] | {name, type, output, options}] | sort_by(.name)')
 flows_before=$(ctlj flow list | jq -c '[.flows[] | {priority, match, actions}] | sort_by(.priority)')

@@ -28,6 +28,8 @@ ctl flow add "priority=50,udp,actions=output:b" >/dev/null   # now younger than 
 ctlj state export | jq -S 'del(.saved_at)' >"$T/before.json"
 ctl flow list | sed 's/duration=[0-9]*s, //; s/idle_age=[0-9]*, //; s/n_packets=[0-9]*, n_bytes=[0-9]*, //' >"$T/flows.before"
 
+# Changes are saved in batches (at most 100 ms after them): wait for the last save.
+wait_until 5 '[ "$(jget .pending state show)" = 0 ]' || fail "changes not saved: $(ctlj state show | jq -c '{pending, saves, save_error}')"
 kill -KILL "$SWITCH_PID"; wait "$SWITCH_PID" 2>/dev/null || true; SWITCH_PID=
 start_switch "$T/sw.json"
 

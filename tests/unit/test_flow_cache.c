@@ -1,6 +1,7 @@
 /*
  * test_flow_cache.c: the per-PMD exact-match cache (switch/flow_cache.c): hits and misses
- * with their counters, invalidation by generation, two keys under one hash, replacement
+ * with their counters, invalidation by generation and by rule changes (a preempted or
+ * deleted rule's entries only), two keys under one hash, replacement
  * (stale before live, evictions counted, never a wrong result), the insert probability,
  * and bursts of 0, 1, 3, 4, 5, 32 and 33. No EAL needed (plain memory).
  */
@@ -14,13 +15,16 @@
 #include <cmocka.h>
 
 #include "datapath/flow_cache.h"
+#include "flow/result.h"
 
-static int results[4096];
+static struct psw_flow_result results[4096];
 
+/* Results as a rule's: their own rule_res, usable from rule generation 0 on. */
 static const struct psw_flow_result *
 res(unsigned i)
 {
-	return (const struct psw_flow_result *)&results[i];
+	results[i].rule_res = &results[i];
+	return &results[i];
 }
 
 static struct psw_flow_key
@@ -41,7 +45,7 @@ static const struct psw_flow_result *
 lookup1(struct psw_flow_cache *fc, const struct psw_flow_key *k, uint32_t h, uint64_t gen)
 {
 	const struct psw_flow_result *out = res(4095);
-	uint16_t hits = psw_flow_cache_lookup_burst(fc, k, &h, 1, gen, &out);
+	uint16_t hits = psw_flow_cache_lookup_burst(fc, k, &h, 1, gen, 0, &out);
 
 	assert_int_equal(hits, out != NULL);
 	return out;
@@ -79,7 +83,7 @@ test_hit_miss_generation(void **state)
 	(void)state;
 	assert_non_null(fc);
 	assert_null(lookup1(fc, &a, ha, 1));                /* empty */
-	psw_flow_cache_insert(fc, &a, ha, 1, res(1));
+	psw_flow_cache_insert(fc, &a, ha, 1, 0, res(1));
 	assert_ptr_equal(lookup1(fc, &a, ha, 1), res(1));
 	assert_null(lookup1(fc, &b, hb, 1));
 	/* the same key under another hash is not found: the hash is part of the key */
@@ -91,7 +95,7 @@ test_hit_miss_generation(void **state)
 
 	/* a new generation: a's entry is stale */
 	assert_null(lookup1(fc, &a, ha, 2));
-	psw_flow_cache_insert(fc, &a, ha, 2, res(2));
+	psw_flow_cache_insert(fc, &a, ha, 2, 0, res(2));
 	assert_ptr_equal(lookup1(fc, &a, ha, 2), res(2));
 	assert_null(lookup1(fc, &a, ha, 1));                /* and the old one is gone */
 
@@ -104,12 +108,69 @@ test_hit_miss_generation(void **state)
 	psw_flow_cache_clear(fc);
 	assert_null(lookup1(fc, &a, ha, 2));
 
-	/* 2^32 generations later the low bits are equal again: still a miss */
-	psw_flow_cache_insert(fc, &a, ha, 2, res(3));
+	/* 2^16 generations later the low bits are equal again: still a miss */
+	psw_flow_cache_insert(fc, &a, ha, 2, 0, res(3));
 	assert_ptr_equal(lookup1(fc, &a, ha, 2), res(3));
 	assert_null(lookup1(fc, &a, ha, 2 + (UINT64_C(1) << 32)));
-	psw_flow_cache_insert(fc, &a, ha, 3 + (UINT64_C(1) << 32), res(4));
+	psw_flow_cache_insert(fc, &a, ha, 3 + (UINT64_C(1) << 32), 0, res(4));
 	assert_ptr_equal(lookup1(fc, &a, ha, 3 + (UINT64_C(1) << 32)), res(4));
+	psw_flow_cache_free(fc);
+}
+
+/* Rule changes (flow/result.h): an entry made in an older rule generation is good only
+ * while its result says so: a preempted or deleted rule misses, an entry of another rule
+ * does not; an L2 result checks its NORMAL rule's result; 65,536 rule generations later
+ * the cache starts afresh. */
+static void
+test_rule_generation(void **state)
+{
+	struct psw_flow_cache *fc = psw_flow_cache_create(64, 1, SOCKET_ID_ANY);
+	struct psw_flow_key a = key(1), b = key(2), c = key(3);
+	uint32_t ha = psw_flow_key_hash(&a), hb = psw_flow_key_hash(&b), hc = psw_flow_key_hash(&c);
+	struct psw_flow_result *ra = (struct psw_flow_result *)res(20);
+	struct psw_flow_result *rb = (struct psw_flow_result *)res(21);
+	struct psw_flow_result l2;
+	const struct psw_flow_result *out;
+	uint64_t fgen = 5;
+
+	(void)state;
+	ra->valid_from = rb->valid_from = 5;
+	psw_flow_cache_insert(fc, &a, ha, 1, fgen, ra);
+	psw_flow_cache_insert(fc, &b, hb, 1, fgen, rb);
+#define LOOK(k, h) (out = NULL, psw_flow_cache_lookup_burst(fc, &(k), &(h), 1, 1, fgen, &out), out)
+	assert_ptr_equal(LOOK(a, ha), ra);
+	assert_ptr_equal(LOOK(b, hb), rb);
+	/* a better rule came for a's flows at rule generation 6: a misses, b still hits */
+	fgen = 6;
+	ra->valid_from = 6;
+	assert_null(LOOK(a, ha));
+	assert_ptr_equal(LOOK(b, hb), rb);
+	/* cached again in generation 6: good */
+	psw_flow_cache_insert(fc, &a, ha, 1, fgen, ra);
+	assert_ptr_equal(LOOK(a, ha), ra);
+	/* a's rule deleted at generation 7: dead; b untouched */
+	fgen = 7;
+	ra->valid_from = PSW_RESULT_DEAD;
+	assert_null(LOOK(a, ha));
+	assert_ptr_equal(LOOK(b, hb), rb);
+	/* an L2 result made for b's (NORMAL) rule: good while b's rule is */
+	memset(&l2, 0, sizeof(l2));
+	l2.kind = PSW_RES_L2;
+	l2.rule_res = rb;
+	l2.valid_from = PSW_RESULT_DEAD;          /* its own is never looked at */
+	psw_flow_cache_insert(fc, &c, hc, 1, fgen, &l2);
+	fgen = 8;
+	assert_ptr_equal(LOOK(c, hc), &l2);
+	rb->valid_from = 8;
+	assert_null(LOOK(c, hc));
+	assert_null(LOOK(b, hb));
+	/* 65,536 rule generations later the stamps would wrap: the cache empties itself */
+	rb->valid_from = 0;
+	psw_flow_cache_insert(fc, &b, hb, 1, fgen, rb);
+	assert_ptr_equal(LOOK(b, hb), rb);
+	fgen += 65536;
+	assert_null(LOOK(b, hb));
+#undef LOOK
 	psw_flow_cache_free(fc);
 }
 
@@ -125,19 +186,19 @@ test_replacement(void **state)
 	(void)state;
 	assert_non_null(fc);
 	/* two keys with one hash share the bucket's two ways */
-	psw_flow_cache_insert(fc, &k[0], h, 1, res(0));
-	psw_flow_cache_insert(fc, &k[1], h, 1, res(1));
+	psw_flow_cache_insert(fc, &k[0], h, 1, 0, res(0));
+	psw_flow_cache_insert(fc, &k[1], h, 1, 0, res(1));
 	assert_ptr_equal(lookup1(fc, &k[0], h, 1), res(0));
 	assert_ptr_equal(lookup1(fc, &k[1], h, 1), res(1));
 	/* re-inserting a present key overwrites it in place */
-	psw_flow_cache_insert(fc, &k[0], h, 1, res(5));
+	psw_flow_cache_insert(fc, &k[0], h, 1, 0, res(5));
 	assert_ptr_equal(lookup1(fc, &k[0], h, 1), res(5));
 	assert_ptr_equal(lookup1(fc, &k[1], h, 1), res(1));
 	psw_flow_cache_read_stats(fc, &s);
 	assert_int_equal(s.evictions, 0);
 
 	/* a third: one of the two goes, the others answer right or miss, never wrongly */
-	psw_flow_cache_insert(fc, &k[2], h, 1, res(2));
+	psw_flow_cache_insert(fc, &k[2], h, 1, 0, res(2));
 	psw_flow_cache_read_stats(fc, &s);
 	assert_int_equal(s.evictions, 1);
 	assert_ptr_equal(lookup1(fc, &k[2], h, 1), res(2));
@@ -154,10 +215,10 @@ test_replacement(void **state)
 
 	/* stale before live: in generation 2 one way is refreshed, a new key takes the other */
 	psw_flow_cache_clear(fc);
-	psw_flow_cache_insert(fc, &k[0], h, 1, res(0));
-	psw_flow_cache_insert(fc, &k[1], h, 1, res(1));
-	psw_flow_cache_insert(fc, &k[1], h, 2, res(1));
-	psw_flow_cache_insert(fc, &k[2], h, 2, res(2));
+	psw_flow_cache_insert(fc, &k[0], h, 1, 0, res(0));
+	psw_flow_cache_insert(fc, &k[1], h, 1, 0, res(1));
+	psw_flow_cache_insert(fc, &k[1], h, 2, 0, res(1));
+	psw_flow_cache_insert(fc, &k[2], h, 2, 0, res(2));
 	assert_ptr_equal(lookup1(fc, &k[1], h, 2), res(1));
 	assert_ptr_equal(lookup1(fc, &k[2], h, 2), res(2));
 	psw_flow_cache_read_stats(fc, &s);
@@ -177,7 +238,7 @@ test_fill(void **state)
 	for (i = 0; i < N / 2; i++) {
 		struct psw_flow_key k = key(i);
 
-		psw_flow_cache_insert(fc, &k, psw_flow_key_hash(&k), 7, res(i));
+		psw_flow_cache_insert(fc, &k, psw_flow_key_hash(&k), 7, 0, res(i));
 	}
 	for (i = 0; i < N / 2; i++) {
 		struct psw_flow_key k = key(i);
@@ -204,7 +265,7 @@ test_insert_probability(void **state)
 	for (i = 0; i < 4000; i++) {
 		struct psw_flow_key k = key(i);
 
-		psw_flow_cache_insert(fc, &k, psw_flow_key_hash(&k), 1, res(i));
+		psw_flow_cache_insert(fc, &k, psw_flow_key_hash(&k), 1, 0, res(i));
 	}
 	psw_flow_cache_read_stats(fc, &s);
 	assert_true(s.inserts > 800 && s.inserts < 1200);
@@ -229,8 +290,8 @@ run_burst(struct psw_flow_cache *fc, uint16_t n)
 	/* even-numbered packets were seen before */
 	for (i = 0; i < n; i++)
 		if (i % 2 == 0)
-			psw_flow_cache_insert(fc, &keys[i], hashes[i], 3, res(i));
-	hits = psw_flow_cache_lookup_burst(fc, keys, hashes, n, 3, out);
+			psw_flow_cache_insert(fc, &keys[i], hashes[i], 3, 0, res(i));
+	hits = psw_flow_cache_lookup_burst(fc, keys, hashes, n, 3, 0, out);
 	for (i = 0; i < 40; i++) {
 		if (i >= n) {
 			assert_ptr_equal(out[i], res(4094));
@@ -267,6 +328,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_args),
 		cmocka_unit_test(test_hit_miss_generation),
+		cmocka_unit_test(test_rule_generation),
 		cmocka_unit_test(test_replacement),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_insert_probability),

@@ -4,7 +4,9 @@
  * for every bad field; and the pipeline (pipeline.c, actions.c) on real DPDK vdevs
  * (net_null in, net_ring out, read back from the ring): bursts of 0, 1, 3, 4, 5 and 32,
  * priorities, the next burst following a changed table although its flows are cached,
- * several outputs, NORMAL flooding, learning and cached unicast, and no mbuf leaked.
+ * several outputs, NORMAL flooding, learning and cached unicast, rule changes that cost
+ * only the flows they concern (cached flows of other rules keep hitting), bulk strict
+ * deletes, and no mbuf leaked.
  * The PMD loop is not launched: the test plays PMD 0's iteration (burst, then flush).
  */
 #include <setjmp.h>
@@ -526,6 +528,151 @@ test_pipeline_normal(void **state)
 	assert_int_equal(rte_mempool_avail_count(mp), before);
 }
 
+/* A rule change costs the flows it concerns and no others: on the full path, flows whose
+ * rule did not change keep hitting the exact-match cache through adds and deletes of other
+ * rules (the same subtable, new masked keys); a better rule takes only its flows at the
+ * next burst; a deleted rule is not used again; only a rule that overlaps a subtable
+ * widely (in_port over nw_dst rules) makes every cache forget. On the L2 path, the memo
+ * follows deletes and adds the same way. */
+static void
+test_cache_follows_change(void **state)
+{
+	struct psw_pipeline_stats st0, st;
+	struct psw_flow_table_stats f0, f;
+	unsigned before = rte_mempool_avail_count(mp);
+
+	(void)state;
+	call_ok("flow.add", "{\"rules\":[\"priority=10,ip,nw_dst=10.1.0.1,actions=output:o1\","
+		"\"priority=10,ip,nw_dst=10.1.0.2,actions=output:o2\","
+		"\"priority=5,udp,tp_dst=9,actions=drop\",\"priority=1,in_port=o3,actions=drop\","
+		"\"priority=0,actions=drop\"]}");
+	/* 100 more in the nw_dst subtable: too many to look through for what a rule over
+	 * other fields takes from it (below) */
+	for (unsigned i = 0; i < 100; i++) {
+		char r[128], e[256];
+
+		snprintf(r, sizeof(r), "priority=10,ip,nw_dst=10.1.1.%u,actions=output:o3", i);
+		assert_int_equal(psw_flow_table_add_text(r, e, sizeof(e)), 0);
+	}
+	for (int k = 0; k < 2; k++) {
+		send_burst(p_in, 8, 0x0a010001, MAC_A, MAC_B);
+		send_burst(p_in, 8, 0x0a010002, MAC_A, MAC_B);
+	}
+	assert_int_equal(drain(p_o1), 16);
+	assert_int_equal(drain(p_o2), 16);
+	psw_flow_table_stats(&f0);
+
+#define BOTH_HIT(o1, o2) do { \
+	psw_pipeline_read_stats(psw_pmds[0], &st0); \
+	send_burst(p_in, 8, 0x0a010001, MAC_A, MAC_B); \
+	send_burst(p_in, 8, 0x0a010002, MAC_A, MAC_B); \
+	psw_pipeline_read_stats(psw_pmds[0], &st); \
+	assert_int_equal(drain(p_o1), (o1)); \
+	assert_int_equal(drain(p_o2), (o2)); \
+} while (0)
+
+	/* Another rule in the same subtable, added and deleted: every packet a cache hit (the
+	 * udp rule, small subtable, is looked through: its flows to 10.1.0.3 would move). */
+	call_ok("flow.add", "{\"priority\":10,\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.3\"},"
+		"\"actions\":[{\"type\":\"output\",\"port\":\"o3\"}]}");
+	BOTH_HIT(8, 8);
+	assert_int_equal(st.cache.misses - st0.cache.misses, 0);
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.3\"},\"strict\":true,"
+		"\"priority\":10}");
+	BOTH_HIT(8, 8);
+	assert_int_equal(st.cache.misses - st0.cache.misses, 0);
+	/* A better rule for 10.1.0.1 only (a new subtable within the fields rules look at
+	 * already): its flow moves at once, the other one still hits. */
+	call_ok("flow.add", "{\"priority\":20,\"match\":{\"dl_type\":2048,\"nw_proto\":17,"
+		"\"nw_dst\":\"10.1.0.1\"},\"actions\":[{\"type\":\"output\",\"port\":\"o3\"}]}");
+	BOTH_HIT(0, 8);
+	assert_int_equal(drain(p_o3), 8);
+	assert_int_equal(st.cache.hits - st0.cache.hits, 8);
+	/* Deleted: 10.1.0.1 goes back to its rule at once; 10.1.0.2 still hits. */
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_proto\":17,\"nw_dst\":\"10.1.0.1\"},"
+		"\"strict\":true,\"priority\":20}");
+	BOTH_HIT(8, 8);
+	assert_int_equal(drain(p_o3), 0);
+	assert_true(st.cache.hits - st0.cache.hits >= 8);
+	/* The flow's own rule deleted: the catch-all drops it from the next packet on. */
+	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.1\"},\"strict\":true,"
+		"\"priority\":10}");
+	BOTH_HIT(0, 8);
+	assert_int_equal(st.cache.hits - st0.cache.hits, 8);
+	psw_flow_table_stats(&f);
+	assert_int_equal(f.global_bumps - f0.global_bumps, 0);
+	assert_int_equal(f.view_publishes - f0.view_publishes, 0);
+	assert_true(f.preempted > f0.preempted);
+	/* in_port over the nw_dst rules: which of their flows it takes is beyond one lookup,
+	 * so every cache forgets (and the flows follow it). */
+	call_ok("flow.add", "{\"priority\":30,\"match\":{\"in_port\":\"in\"},"
+		"\"actions\":[{\"type\":\"output\",\"port\":\"o3\"}]}");
+	BOTH_HIT(0, 0);
+	assert_int_equal(drain(p_o3), 16);
+	psw_flow_table_stats(&f);
+	assert_int_equal(f.global_bumps - f0.global_bumps, 1);
+	call_ok("flow.clear", "{}");
+
+	/* The L2 path: a rule deleted or preempted is not used from the memo. */
+	call_ok("flow.add", "{\"rules\":[\"priority=10,in_port=in,actions=output:o1\","
+		"\"priority=1,dl_dst=02:00:00:00:00:0b,actions=output:o2\"]}");
+	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
+	send_burst(p_in, 32, 0x0a010001, MAC_A, MAC_B);
+	send_burst(p_in, 32, 0x0a010001, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 64);
+	call_ok("flow.add", "{\"priority\":20,\"match\":{\"in_port\":\"in\",\"dl_dst\":\"02:00:00:00:00:0b\"},"
+		"\"actions\":[{\"type\":\"output\",\"port\":\"o3\"}]}");
+	send_burst(p_in, 32, 0x0a010001, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o3), 32);
+	call_ok("flow.del", "{\"match\":{\"in_port\":\"in\"},\"strict\":true,\"priority\":10}");
+	call_ok("flow.del", "{\"match\":{\"in_port\":\"in\",\"dl_dst\":\"02:00:00:00:00:0b\"},"
+		"\"strict\":true,\"priority\":20}");
+	send_burst(p_in, 32, 0x0a010001, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o2), 32);
+	assert_int_equal(drain(p_o1) + drain(p_o3), 0);
+	call_ok("flow.clear", "{}");
+	psw_rcu_reclaim();
+	assert_int_equal(rte_mempool_avail_count(mp), before);
+#undef BOTH_HIT
+}
+
+/* Bulk strict deletes (flow.del "rules"): every entry checked first (the bad one named),
+ * then all in one change; one named twice or not there is simply not counted. */
+static void
+test_del_many(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	call_ok("flow.add", "{\"rules\":[\"priority=10,ip,nw_dst=10.1.0.1,actions=output:o1\","
+		"\"priority=10,ip,nw_dst=10.1.0.2,actions=output:o1\","
+		"\"priority=11,ip,nw_dst=10.1.0.2,actions=output:o2\","
+		"\"priority=10,ip,nw_dst=10.1.0.3,actions=output:o1\"]}");
+	call_fails("flow.del", "{\"rules\":[{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.1\"},"
+		   "\"priority\":10},{\"match\":{\"nw_dst\":\"10.1.0.2\"}}]}", PSW_RPC_INVALID_PARAMS,
+		   "rules[1].match.nw_dst");
+	call_fails("flow.del", "{\"rules\":[{\"priority\":70000}]}", PSW_RPC_INVALID_PARAMS,
+		   "rules[0].priority");
+	call_fails("flow.del", "{\"rules\":[{\"bogus\":1}]}", PSW_RPC_INVALID_PARAMS,
+		   "rules[0]: unknown parameter 'bogus'");
+	call_fails("flow.del", "{\"rules\":[7]}", PSW_RPC_INVALID_PARAMS, "rules[0]");
+	call_fails("flow.del", "{\"rules\":[],\"cookie\":1}", PSW_RPC_INVALID_PARAMS, "rules");
+	assert_int_equal(n_flows(), 4);
+	r = call("flow.del", "{\"rules\":[{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.1\"},"
+		 "\"priority\":10},{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.2\"},\"priority\":11},"
+		 "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.1.0.1\"},\"priority\":10},"
+		 "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.9.9.9\"},\"priority\":10}]}");
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 2);
+	json_decref(r);
+	assert_int_equal(n_flows(), 2);
+	/* the one left at 10.1.0.2 is the priority-10 rule: traffic follows it */
+	send_burst(p_in, 4, 0x0a010002, MAC_A, MAC_B);
+	assert_int_equal(drain(p_o1), 4);
+	call_ok("flow.clear", "{}");
+	psw_rcu_reclaim();
+}
+
 /* The published view says which path the PMDs take: L2 only while every rule looks at
  * the Ethernet header only. */
 static void
@@ -550,7 +697,7 @@ test_view_shape(void **state)
 	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_FULL);
 	call_ok("flow.del", "{\"match\":{\"dl_type\":2048,\"nw_dst\":\"10.0.0.1\"}}");
 	assert_int_equal(psw_flow_view->shape, PSW_SHAPE_L2);
-	assert_int_equal(psw_flow_view->n_rules, 4);
+	assert_int_equal(psw_flow_table_count(), 4);
 	call_ok("flow.clear", "{}");
 	psw_rcu_reclaim();
 }
@@ -865,6 +1012,8 @@ main(void)
 		cmocka_unit_test(test_del_semantics),
 		cmocka_unit_test(test_pipeline_follows_table),
 		cmocka_unit_test(test_pipeline_normal),
+		cmocka_unit_test(test_cache_follows_change),
+		cmocka_unit_test(test_del_many),
 		cmocka_unit_test(test_view_shape),
 		cmocka_unit_test(test_l2_path_property),
 		cmocka_unit_test(test_cache_mask_property),
