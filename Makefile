@@ -12,7 +12,7 @@ APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	containernetworking-plugins procps psmisc
 
 # Only `make benchmark` needs these: the side-by-side peers and the profiler.
-BENCH_PKGS = openvswitch-switch-dpdk linux-perf
+BENCH_PKGS = openvswitch-switch-dpdk linux-perf gnuplot-nox
 
 # `make image` and the tests of the image, the manifests and a container runtime: the tools
 # that build and run images, and containerd with a local root filesystem for its containers.
