@@ -11,6 +11,8 @@
 # packet before and during, and the loss on the unchanged flows: every packet of them the
 # switch dropped (drops by reason at in and out), and in's rx minus out's tx (the same up to
 # the packets of one iteration in flight while the counters are read). It must be zero.
+# The control thread's share of a CPU in the window and, in round 1, a perf profile of it
+# (profile-churn-control-B.txt): on CPU, or waiting (the state file's fsync).
 #
 # learn: in (1,000 flows, 02:00:00:00:00:01 -> 02:00:00:00:00:02, a static FDB entry on
 # out) -> out, table `normal` (the L2 path) or `priority=10,udp,actions=normal` plus
@@ -36,10 +38,13 @@ port_counter() { psw_ctl --json port show "$1" | jq "$2"; }
 
 # churn_window BATCH: one window of rule churn (BATCH 0: none), recorded.
 churn_window() {
-	local batch=$1 t0 t1 r0 r1 js pk rx tx drops cl='{}' 
+	local batch=$1 t0 t1 r0 r1 m0 m1 js pk rx tx drops cl='{}' pp=""
 	psw_ctl stats --clear >/dev/null && psw_ctl pmd stats --clear >/dev/null
-	t0=$(now_ns); r0=$(run_ns "$PSW_PID" "$SW_TID")
+	t0=$(now_ns); r0=$(run_ns "$PSW_PID" "$SW_TID"); m0=$(run_ns "$PSW_PID" "$PSW_PID")
 	if [ "$batch" -gt 0 ]; then
+		# where the control thread's CPU time goes while it changes rules
+		profile "churn-control-$batch" "$PSW_PID" "$PSW_PID" &
+		pp=$!
 		cl=$(/usr/bin/python3 "$SRC/benchmarks/churn_client.py" "$T/psw.sock" --seconds "$DURATION_S" \
 			--batch "$batch" --base 1024 --values 1000 \
 			--template 'priority=100,cookie={c},in_port=in2,udp,tp_src={v},actions=output:out2') || return 1
@@ -47,7 +52,8 @@ churn_window() {
 		sleep "$DURATION_S"
 	fi
 	js=$(psw_ctl --json stats)
-	t1=$(now_ns); r1=$(run_ns "$PSW_PID" "$SW_TID")
+	t1=$(now_ns); r1=$(run_ns "$PSW_PID" "$SW_TID"); m1=$(run_ns "$PSW_PID" "$PSW_PID")
+	[ -z "$pp" ] || wait "$pp" || true
 	pk=$(psw_ctl --json pmd stats | jq '.pmds[0].packets')
 	rx=$(jq '.ports[] | select(.name == "in") | .rx_packets' <<<"$js")
 	tx=$(jq '.ports[] | select(.name == "out") | .tx_packets' <<<"$js")
@@ -58,11 +64,12 @@ churn_window() {
 		latency_ms_max="$(jq -r '.latency_ms_max // 0' <<<"$cl")" \
 		unchanged_in="$rx" unchanged_out="$tx" unchanged_dropped="$drops" in_minus_out=$((rx - tx)) \
 		packets="$pk" mpps="$(div "$pk" $(((t1 - t0) / 1000)) %.3f)" \
-		cycles_per_packet_cpu="$(cyc $((r1 - r0)) "$pk")" seconds="$(div $((t1 - t0)) 1e9 %.3f)"
-	printf '  churn batch %4s: %8s rule changes/s (request median %s ms, max %s ms), unchanged flows: %s in, %s out, %s dropped; PMD %s cycles/packet, %s Mpps\n' \
+		cycles_per_packet_cpu="$(cyc $((r1 - r0)) "$pk")" seconds="$(div $((t1 - t0)) 1e9 %.3f)" \
+		control_cpu_share="$(div $((m1 - m0)) $((t1 - t0)) %.3f)"
+	printf '  churn batch %4s: %8s rule changes/s (request median %s ms, max %s ms), unchanged flows: %s in, %s out, %s dropped; PMD %s cycles/packet, %s Mpps; control thread on CPU %s%%\n' \
 		"$batch" "$(jq -r '.changes_per_s // 0' <<<"$cl")" "$(jq -r '.latency_ms_median // "-"' <<<"$cl")" \
 		"$(jq -r '.latency_ms_max // "-"' <<<"$cl")" "$rx" "$tx" "$drops" "$(cyc $((r1 - r0)) "$pk")" \
-		"$(div "$pk" $(((t1 - t0) / 1000)))" >&2
+		"$(div "$pk" $(((t1 - t0) / 1000)))" "$(div $((100 * (m1 - m0))) $((t1 - t0)) %.0f)" >&2
 }
 
 bench_churn() {
@@ -105,13 +112,14 @@ learn_window() {
 		LEARN_NEXT=$(jq .next "$T/sender.json")
 	fi
 	local posted lost macs
-	posted=$(jq '.pmds[0].pipeline.learn_posted' <<<"$p1")
-	lost=$(jq '.pmds[0].pipeline.learn_lost' <<<"$p1")
+	# pmd stats --clear leaves the pipeline's counters alone: differences
+	posted=$(($(jq '.pmds[0].pipeline.learn_posted' <<<"$p1") - $(jq '.[0]' <<<"$p0")))
+	lost=$(($(jq '.pmds[0].pipeline.learn_lost' <<<"$p1") - $(jq '.[1]' <<<"$p0")))
 	macs=$(psw_ctl --json fdb list bench | jq '.entries | length')
 	emit section=learn table="$table" rate="$rate" round="$ROUND" sent_per_s="${sent:-0}" \
 		packets="$pk" mpps="$(div "$pk" $(((t1 - t0) / 1000)) %.3f)" \
 		cycles_per_packet_own="$(jq '.pmds[0].cycles_per_packet * 10 | round / 10' <<<"$p1")" \
-		cycles_per_packet_cpu="$(cyc $((r1 - r0)) "$pk")" learn_posted_per_s="$(div "$posted" $(((t1 - t0) / 1000000000)) %.0f)" \
+		cycles_per_packet_cpu="$(cyc $((r1 - r0)) "$pk")" learn_posted_per_s="$(div "$posted" "$(div $((t1 - t0)) 1e9 %.3f)" %.0f)" \
 		learn_lost="$lost" fdb_entries_after="$macs" seconds="$(div $((t1 - t0)) 1e9 %.3f)"
 	printf '  learn %-4s %6s new MACs/s (sent %s/s): traffic %s Mpps, %s cycles/packet on CPU; learn events %s posted, %s lost; FDB %s entries\n' \
 		"$table" "$rate" "${sent:-0}" "$(div "$pk" $(((t1 - t0) / 1000)))" "$(cyc $((r1 - r0)) "$pk")" \

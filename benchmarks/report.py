@@ -212,10 +212,11 @@ def churn_table(rows, o):
         o.title("Table churn: rules added and removed while traffic runs",
                 "batch 0 = no churn; loss = packets of the unchanged flows the switch dropped (must be 0)")
         o.table(["batch", "rule changes/s", "request ms median / max", "unchanged in", "unchanged out",
-                 "loss (dropped)", "in - out", "PMD cyc/pkt on CPU", "Mpps"],
+                 "loss (dropped)", "in - out", "PMD cyc/pkt on CPU", "Mpps", "control thread on CPU"],
                 [[r["batch"], "{:,.0f}".format(r["changes_per_s"]), "%s / %s" % (r["latency_ms_median"], r["latency_ms_max"]),
                   "{:,}".format(r["unchanged_in"]), "{:,}".format(r["unchanged_out"]), r["unchanged_dropped"],
-                  r["in_minus_out"], r["cycles_per_packet_cpu"], "%.2f" % r["mpps"]] for r in rs])
+                  r["in_minus_out"], r["cycles_per_packet_cpu"], "%.2f" % r["mpps"],
+                  "%.0f%%" % (100 * r.get("control_cpu_share", 0))] for r in rs])
     ls = [r for r in rows if r["section"] == "learn"]
     if ls:
         o.title("Learning churn: new source MACs per second while traffic runs",
@@ -311,6 +312,25 @@ def where(rows, o, results):
         ents.sort(reverse=True)
         out.append([name, "%.1f" % cyc[name],
                     ", ".join("%s %.1f" % (n, pct * cyc[name] / 100) for pct, n in ents[:9])])
+    ctl = []
+    for f in files:
+        name = os.path.basename(f)[len("profile-"):-len(".txt")]
+        if not name.startswith("churn-control-"):
+            continue
+        top = []
+        with open(f) as fh:
+            for line in fh:
+                if line.startswith("# by object"):
+                    break
+                p = line.split()
+                if line.startswith("#") or len(p) < 4 or not p[0].endswith("%"):
+                    continue
+                top.append("%s %s (%s)" % (p[0], p[3], p[1].split(".so")[0]))
+        ctl.append([name[len("churn-control-"):], "; ".join(top[:8])])
+    if ctl:
+        o.title("Where the control thread's time goes during rule churn",
+                "perf self time of podswitchd's main thread (cpu-clock: on-CPU time only)")
+        o.table(["batch", "top entries (share of samples)"], ctl)
     if out:
         o.title("Where podswitchd's cycles go", "perf self time (cpu-clock samples) x cycles per packet on CPU; round 1")
         o.table(["scenario", "cyc/pkt", "top entries (cycles per packet)"], out)

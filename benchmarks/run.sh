@@ -22,7 +22,7 @@
 #   --only LIST        comma list of sections (default: all of the above)
 #   --systems LIST     comma list of podswitchd,ovs,testpmd (default: all)
 #   --flows "1 1000 100000"   flow counts of p2p, pvp and vxlan
-#   --rounds N         pvp rounds (default 5); p2p and vxlan: --p2p-rounds N (default 3)
+#   --rounds N         pvp rounds (default 5); p2p and vxlan: --p2p-rounds N (default 2)
 #   --transports "vhost memif"   PVP transports
 #   --duration S       measuring window (default 3)
 #   --warmup S         before each window (default 2)
@@ -42,7 +42,7 @@ FLOWS="1 1000 100000"
 ONLY=p2p,pvp,million,churn,learn,vxlan,lookup
 SYSTEMS=podswitchd,ovs,testpmd
 ROUNDS=5
-P2P_ROUNDS=3
+P2P_ROUNDS=2
 DURATION_S=3
 WARMUP_S=2
 PROFILE=1
