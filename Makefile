@@ -11,7 +11,7 @@ APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	iproute2 iputils-ping iputils-arping iperf3 tcpdump tshark jq python3 python3-scapy \
 	containernetworking-plugins procps psmisc
 
-# Only `make benchmark` needs these: the side-by-side peers and the profiler.
+# Only `make benchmark` needs these: the side-by-side peers, the profiler, the plots.
 BENCH_PKGS = openvswitch-switch-dpdk linux-perf gnuplot-nox
 
 # `make image` and the tests of the image, the manifests and a container runtime: the tools

@@ -263,6 +263,7 @@ pvp_group() {
 bench_pvp() {
 	local r transport f sys
 	for r in $(seq "$ROUNDS"); do
+		ROUND=$r   # profile() samples in round 1 only
 		echo "# pvp round $r of $ROUNDS" >&2
 		for transport in $PVP_TRANSPORTS; do
 			for f in $FLOWS; do
