@@ -15,8 +15,8 @@ APT_PKGS = dpdk dpdk-dev libdpdk-dev libjansson-dev libnuma-dev libcmocka-dev \
 	containernetworking-plugins procps psmisc clang libclang-rt-14-dev libmicrohttpd-dev curl \
 	python3-prometheus-client llvm
 
-# Only `make benchmark` needs these: the side-by-side peers and the profiler.
-BENCH_PKGS = openvswitch-switch-dpdk linux-perf
+# Only `make benchmark` needs these: the side-by-side peers, the profiler, the plots.
+BENCH_PKGS = openvswitch-switch-dpdk linux-perf gnuplot-nox
 
 .PHONY: all deps bench-deps image-deps apt-install hugepages build test demo install image clean benchmark \
 	fuzz fuzz-build test-asan

@@ -49,6 +49,7 @@ ovs_stop() {
 # ovs_start: database, ovsdb-server, ovs-vswitchd with DPDK, a netdev bridge.
 ovs_start() {
 	OVS_DIR=$T/ovs
+	rm -rf "$OVS_DIR"
 	mkdir -p "$OVS_DIR"
 	export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR
 	OVS_UP=1

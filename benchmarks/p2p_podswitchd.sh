@@ -57,7 +57,7 @@ psw_measure() {
 bench_podswitchd() {
 	local flows=$1 pcap=$2 npkts=$3
 	local mbufs=$((npkts + 32768))
-	local mem=$((256 + mbufs * 3 / 1024))
+	local mem=$((256 + mbufs * 5 / 2048))
 
 	rm -rf "$T/psw-state"
 	cat >"$T/psw.json" <<JSON
@@ -106,4 +106,28 @@ JSON
 		psw_measure udp_out "$flows" || echo "podswitchd: udp_out $flows not measured" >&2
 
 	psw_stop
+}
+
+# psw_start_with PACKETS_IN_PCAPS PORTS_JSON [EXTRA_CONFIG_JSON]: podswitchd with these
+# ports (JSON objects, comma-separated) and extra top-level keys (ending in a comma), for
+# the churn, learn and vxlan scenarios. Sets PSW_PID and SW_TID (the PMD thread).
+psw_start_with() {
+	local mbufs=$(($1 + 32768)) ports=$2 extra=${3:-}
+	rm -rf "$T/psw-state"
+	cat >"$T/psw.json" <<JSON
+{
+  "eal": {"lcores": "0,1", "main_lcore": 0, "memory_mb": $((256 + mbufs * 5 / 2048)),
+          "file_prefix": "pswbench$$", "args": ["--no-pci", "--in-memory"]},
+  "pmd_cpus": [1], "pmd_idle_sleep_us": 0, "mbufs": $mbufs,
+  "control_socket": "$T/psw.sock", "state_dir": "$T/psw-state", "socket_dir": "$T/psw-sockets",
+  $extra
+  "networks": [{"name": "bench"}],
+  "ports": [$ports]
+}
+JSON
+	"$BUILD/switch/podswitchd" --config "$T/psw.json" >"$T/podswitchd-$SECTION.log" 2>&1 &
+	PSW_PID=$!
+	wait_for 60 psw_ctl info >/dev/null 2>&1 || {
+		echo "podswitchd did not start:" >&2; tail -20 "$T/podswitchd-$SECTION.log" >&2; psw_stop; return 1; }
+	SW_TID=$(thread_of "$PSW_PID" 'worker-1$')
 }

@@ -35,7 +35,7 @@ tp_cmd() { echo "$*" >&"$TP_FD"; }
 bench_testpmd() {
 	local flows=$1 pcap=$2 npkts=$3 log=$T/testpmd-$1.log
 	local mbufs=$((npkts + 32768))
-	local mem=$((128 + mbufs * 3 / 1024))
+	local mem=$((128 + mbufs * 5 / 2048))
 	local tid t0 t1 r0 r1 n pkts own
 
 	rm -f "$T/tp.fifo" && mkfifo "$T/tp.fifo"
@@ -59,7 +59,7 @@ bench_testpmd() {
 	n=$(grep -c 'CPU cycles/packet' "$log" || true)
 	tp_cmd show fwd stats all
 	t1=$(now_ns); r1=$(run_ns "$TP_PID" "$tid")
-	wait_for 10 test "$(grep -c 'CPU cycles/packet' "$log")" -gt "$n" || {
+	wait_for 10 lines_gt "$log" 'CPU cycles/packet' "$n" || {
 		echo "testpmd printed no cycles:" >&2; tail -20 "$log" >&2; tp_stop; return 1; }
 	# CPU cycles/packet=201.18 (total cycles=11232646534 / total io packets=55832480) at 2600 MHz Clock
 	local line
@@ -67,6 +67,6 @@ bench_testpmd() {
 	own=$(sed -E 's/.*packet=([0-9.]+).*/\1/' <<<"$line")
 	pkts=$(sed -E 's/.*packets=([0-9]+)\).*/\1/' <<<"$line")
 	TSC_MHZ=${TSC_MHZ:-$(sed -E 's/.* at ([0-9]+) MHz.*/\1/' <<<"$line")}
-	record testpmd io "$flows" "$pkts" $((t1 - t0)) "$own" $((r1 - r0))
+	record testpmd "${SCENARIO:-io}" "$flows" "$pkts" $((t1 - t0)) "$own" $((r1 - r0))
 	tp_stop
 }

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# benchmarks/run.sh BUILD_DIR [options]: what `make benchmark` runs. The p2p figure of
-# issue 3, side by side: podswitchd, OVS-DPDK and dpdk-testpmd on the same set-up,
+# benchmarks/run.sh BUILD_DIR [options]: what `make benchmark` runs. podswitchd, OVS-DPDK
+# 3.1 and dpdk-testpmd side by side on the same set-up, one switch PMD on CPU 1:
 #
-#   net_pcap (infinite_rx=1, 64-byte UDP, 1 / 1,000 / 100,000 flows)
-#     -> the switch, one PMD on lcore 1 -> net_null (no-rx=1)
+#   p2p      net_pcap (infinite_rx=1, 64-byte UDP, 1 / 1,000 / 100,000 flows) -> switch
+#            -> net_null (issue 3)
+#   pvp      net_pcap -> switch -> vhost-user | memif -> testpmd pod (CPU 0) -> switch
+#            -> net_null (issue 11)
+#   million  p2p with 1,000,000 flows (podswitchd and testpmd; hugepages sized for it)
+#   churn    rules added and removed while p2p traffic runs; loss on unchanged flows
+#   learn    new source MACs per second while p2p traffic runs; cost to the other flows
+#   vxlan    encap and decap against the same p2p without a tunnel; OVS-DPDK's userspace
+#            VXLAN (br-int + br-phy) in the same rounds (issue 9)
+#   lookup   bench_lookup, the parser/cache/classifier micro-benchmark
 #
-# then bench_lookup (the classifier and cache micro-benchmark) if it was built. One line
-# per result; the table at the end; JSON in benchmarks/results/latest.json. Every process
-# it starts is stopped on exit, also on failure or ^C. See benchmarks/README.md.
+# Systems alternate run by run (A B C A B C) for several rounds; report.py prints the
+# median, min and max per result and the paired ratios, and writes
+# benchmarks/results/latest.{jsonl,md} and the plots. Every process it starts is stopped
+# on exit, also on failure or ^C. See benchmarks/README.md.
 #
 # Options:
-#   --flows "1 1000 100000"   flow counts
-#   --only LIST               comma list of podswitchd,ovs,testpmd,lookup (default: all)
-#   --duration S              measuring window per scenario (default 5)
-#   --warmup S                before each window (default 2)
-#   --no-profile              skip perf record of the podswitchd scenarios
-#   --quick                   --flows "1 100000" --duration 3, bench_lookup --quick
+#   --only LIST        comma list of sections (default: all of the above)
+#   --systems LIST     comma list of podswitchd,ovs,testpmd (default: all)
+#   --flows "1 1000 100000"   flow counts of p2p, pvp and vxlan
+#   --rounds N         pvp rounds (default 5); p2p and vxlan: --p2p-rounds N (default 2)
+#   --transports "vhost memif"   PVP transports
+#   --duration S       measuring window (default 3)
+#   --warmup S         before each window (default 2)
+#   --no-profile       skip perf record of podswitchd's PMD
+#   --keep             keep the run's temp dir (logs of every process) and say where
+#   --quick            flows "1 100000", 2 pvp rounds, 1 p2p round, 2 s windows, 1 s
+#                      warm-up, bench_lookup --quick (about 12 minutes)
 set -euo pipefail
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -25,26 +39,42 @@ case $1 in -h|--help) usage 0 ;; esac
 BUILD=$(cd "$1" && pwd); shift
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 FLOWS="1 1000 100000"
-ONLY=podswitchd,ovs,testpmd,lookup
-DURATION_S=5
+ONLY=p2p,pvp,million,churn,learn,vxlan,lookup
+SYSTEMS=podswitchd,ovs,testpmd
+ROUNDS=5
+P2P_ROUNDS=2
+DURATION_S=3
 WARMUP_S=2
 PROFILE=1
 PROFILE_S=3
 QUICK=
+KEEP=
+PVP_TRANSPORTS="vhost memif"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flows) FLOWS=$2; shift ;;
 	--only) ONLY=$2; shift ;;
+	--systems) SYSTEMS=$2; shift ;;
+	--rounds) ROUNDS=$2; shift ;;
+	--transports) PVP_TRANSPORTS=$2; shift ;;
+	--p2p-rounds) P2P_ROUNDS=$2; shift ;;
 	--duration) DURATION_S=$2; shift ;;
 	--warmup) WARMUP_S=$2; shift ;;
 	--no-profile) PROFILE=0 ;;
-	--quick) QUICK=1; FLOWS="1 100000"; DURATION_S=3 ;;
+	--keep) KEEP=1 ;;
+	--quick) QUICK=1; FLOWS="1 100000"; ROUNDS=2; P2P_ROUNDS=1; DURATION_S=2; WARMUP_S=1 ;;
 	-h|--help) usage 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage 2 ;;
 	esac
 	shift
 done
+# The older spelling --only podswitchd,ovs,testpmd picks p2p systems.
+if [[ ",$ONLY," =~ ,(podswitchd|ovs|testpmd), ]]; then
+	SYSTEMS=$(tr ',' '\n' <<<"$ONLY" | grep -E '^(podswitchd|ovs|testpmd)$' | paste -sd,)
+	ONLY=$(tr ',' '\n' <<<"$ONLY" | grep -vE '^(podswitchd|ovs|testpmd)$' | paste -sd,),p2p
+fi
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
+want_system() { local s=$1; [ "$s" != ovs-dpdk ] || s=ovs; [[ ",$SYSTEMS," == *",$s,"* ]]; }
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (DPDK, hugepages, perf, netns)" >&2; exit 1; }
 [ -x "$BUILD/switch/podswitchd" ] || { echo "run.sh: no $BUILD/switch/podswitchd (build first)" >&2; exit 1; }
@@ -56,21 +86,32 @@ T=$(mktemp -d /tmp/podswitch-bench.XXXXXX)
 RESULTS=$SRC/benchmarks/results
 mkdir -p "$RESULTS"
 rm -f "$RESULTS"/profile-*.txt "$RESULTS"/ovs-pmd-stats-*.txt "$RESULTS"/podswitchd-flow-stats-*.json
-: >"$T/results.tsv"
-: >"$T/where.txt"
+: >"$T/results.jsonl"
+SECTION=p2p
+ROUND=1
+STARTED=$SECONDS
 
 source "$SRC/benchmarks/lib.sh"
 source "$SRC/benchmarks/p2p_podswitchd.sh"
 source "$SRC/benchmarks/p2p_testpmd.sh"
 source "$SRC/benchmarks/ovs.sh"
+source "$SRC/benchmarks/pod.sh"
+source "$SRC/benchmarks/pvp.sh"
+source "$SRC/benchmarks/churn.sh"
+source "$SRC/benchmarks/vxlan.sh"
+source "$SRC/benchmarks/million.sh"
 
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	set +e
+	pod_stop
 	psw_stop
 	tp_stop
 	ovs_stop
-	rm -rf "$T"
+	churn_cleanup
+	hugepages_restore
+	if [ -n "$KEEP" ]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
 	exit $rc
 }
 trap cleanup EXIT
@@ -83,119 +124,81 @@ TSC_MHZ=$(awk '/^cpu MHz/ {print $4; exit}' /proc/cpuinfo)
 PCAPS=$BUILD/benchmarks/pcaps
 mkdir -p "$PCAPS"
 npackets() { [ "$1" -gt 1024 ] && echo "$1" || echo 1024; }
-for f in $FLOWS; do
-	p=$PCAPS/udp64-$f.pcap
+# pcap NAME FLOWS [gen_pcap.py options]: $PCAPS/NAME-FLOWS.pcap, made if missing or older
+# than gen_pcap.py.
+pcap() {
+	local name=$1 f=$2 p=$PCAPS/$1-$2.pcap
+	shift 2
 	if [ ! -s "$p" ] || [ "$p" -ot "$SRC/benchmarks/gen_pcap.py" ]; then
-		/usr/bin/python3 "$SRC/benchmarks/gen_pcap.py" "$p.tmp" --flows "$f" --packets "$(npackets "$f")"
+		/usr/bin/python3 "$SRC/benchmarks/gen_pcap.py" "$p.tmp" --flows "$f" --packets "$(npackets "$f")" "$@"
 		mv "$p.tmp" "$p"
 	fi
-done
+	echo "$p"
+}
+for f in $FLOWS; do pcap udp64 "$f" >/dev/null; done
 
-echo "# podswitch p2p benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# net_pcap infinite_rx (64-byte UDP) -> one PMD on lcore 1 -> net_null; warm-up ${WARMUP_S} s, window ${DURATION_S} s"
+DPDK_VERSION=$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)
+OVS_VERSION=$({ "$OVS_VSWITCHD" --version 2>/dev/null || true; } | awk 'NR == 1 {print $NF}')
+COMMIT=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$SRC" status --porcelain -- switch backends ctl 2>/dev/null)" ]; then COMMIT=$COMMIT+dirty; fi
+emit section=machine date="$(date -u +%FT%TZ)" host="$(hostname)" \
+	cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" cpus="$(nproc)" \
+	tsc_mhz="$TSC_MHZ" dpdk="$DPDK_VERSION" ovs="${OVS_VERSION:-none}" commit="$COMMIT" \
+	kernel="$(uname -r)" load_start="$(cut -d' ' -f1-3 /proc/loadavg)" window_s="$DURATION_S" \
+	warmup_s="$WARMUP_S" rounds="$ROUNDS" p2p_rounds="$P2P_ROUNDS" flows="$FLOWS"
+
+echo "# podswitch benchmarks, $(date -u +%FT%TZ), commit $COMMIT, $(nproc) CPUs, TSC $TSC_MHZ MHz, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# sections: $ONLY; systems: $SYSTEMS; flows: $FLOWS; warm-up ${WARMUP_S} s, window ${DURATION_S} s"
 echo "# results as they come:"
 
-if want testpmd && command -v dpdk-testpmd >/dev/null; then
-	for f in $FLOWS; do bench_testpmd "$f" "$PCAPS/udp64-$f.pcap" "$(npackets "$f")" || echo "testpmd $f flows failed" >&2; done
-fi
-if want podswitchd; then
-	for f in $FLOWS; do bench_podswitchd "$f" "$PCAPS/udp64-$f.pcap" "$(npackets "$f")" || echo "podswitchd $f flows failed" >&2; done
-fi
-if want ovs; then
-	if ovs_available; then
-		if ovs_start; then
-			for f in $FLOWS; do bench_ovs "$f" "$PCAPS/udp64-$f.pcap" || echo "ovs $f flows failed" >&2; done
-		else
-			echo "ovs: could not start (log in $T/ovs is removed on exit):" >&2
-			tail -20 "$T/ovs/ovs-vswitchd.log" >&2 || true
-		fi
-		ovs_stop
-	else
-		echo "ovs: $OVS_VSWITCHD not found: apt-get install openvswitch-switch-dpdk (skipped)" >&2
-	fi
+OVS_OK=1
+if [[ ",$SYSTEMS," == *,ovs,* ]] && ! ovs_available; then
+	echo "ovs: $OVS_VSWITCHD not found: apt-get install openvswitch-switch-dpdk (OVS skipped)" >&2
+	OVS_OK=
 fi
 
-# The table. Mpps = packets / wall seconds; cycles: own counter and on-CPU (lib.sh);
-# ratios = on-CPU cycles of OVS-DPDK (same scenario, or NORMAL for static) or testpmd
-# divided by ours: above 1 means podswitchd spends fewer cycles per packet.
-awk -F'\t' -v mhz="$TSC_MHZ" '
-	{ sys[NR] = $1; scen[NR] = $2; fl[NR] = $3; pk[NR] = $4; wall[NR] = $5; own[NR] = $6; run[NR] = $7; note[NR] = $8
-	  cpu[NR] = pk[NR] ? $7 * mhz / 1000 / pk[NR] : 0
-	  if ($1 == "ovs-dpdk") ovs[$2, $3] = cpu[NR]
-	  if ($1 == "testpmd") tp[$3] = cpu[NR] }
-	END {
-		printf "\n%-10s %-12s %7s %7s %9s %9s %6s %8s %8s  %s\n", "system", "scenario", "flows", "Mpps",
-		       "cyc/pkt", "cyc/pkt", "CPU", "OVS/us", "tpmd/us", ""
-		printf "%-10s %-12s %7s %7s %9s %9s %6s %8s %8s\n", "", "", "", "(wall)", "(own)", "(on CPU)", "share", "(cyc)", "(cyc)"
-		for (i = 1; i <= NR; i++) {
-			o = ovs[scen[i] == "static" ? "normal" : scen[i], fl[i]]
-			r1 = (sys[i] == "podswitchd" && o) ? sprintf("%.2f", o / cpu[i]) : "-"
-			r2 = (sys[i] != "testpmd" && tp[fl[i]]) ? sprintf("%.2f", tp[fl[i]] / cpu[i]) : "-"
-			printf "%-10s %-12s %7s %7.2f %9.1f %9.1f %5.0f%% %8s %8s  %s\n", sys[i], scen[i], fl[i],
-			       pk[i] / wall[i] * 1000, own[i], cpu[i], 100 * run[i] / wall[i], r1, r2, note[i]
-		}
-	}' "$T/results.tsv" | tee "$T/table.txt"
-
-# Targets of issue 3 for podswitchd normal: <= 55 cycles at 1 flow, <= 100 at 100,000.
-awk -F'\t' -v mhz="$TSC_MHZ" '$1 == "podswitchd" && $2 == "normal" && ($3 == 1 || $3 == 100000) {
-	c = $7 * mhz / 1000 / $4; t = $3 == 1 ? 55 : 100
-	printf "target: podswitchd normal %s flow(s): %.1f cycles/packet on CPU (own counter %s), target <= %d: %s\n",
-	       $3, c, $6, t, c <= t ? "met" : "MISSED" }' "$T/results.tsv"
-
-# Where podswitchd's cycles go: each profile's self time turned into cycles per packet
-# (share of samples x the scenario's on-CPU cycles). The drivers are summed per object.
-if [ "$PROFILE" = 1 ] && ls "$RESULTS"/profile-podswitchd-*.txt >/dev/null 2>&1; then
-	echo
-	echo "# where podswitchd's cycles go (perf self time x on-CPU cycles/packet; top entries)"
-	while IFS=$'\t' read -r sys scen fl pk wall own run note; do
-		[ "$sys" = podswitchd ] || continue
-		f=$RESULTS/profile-podswitchd-$scen-$fl.txt
-		[ -f "$f" ] || continue
-		awk -v cpp="$(awk -v r="$run" -v p="$pk" -v m="$TSC_MHZ" 'BEGIN{print r*m/1000/p}')" \
-		    -v name="$scen $fl" '
-			/^# by object/ { obj = 1; next }
-			/^#/ { next }
-			!obj && $2 == "podswitchd" { fn[++n] = $4; pc[n] = $1 + 0 }
-			obj && $2 ~ /librte_net|kernel/ { fn[++n] = $2; pc[n] = $1 + 0 }
-			END {
-				for (i = 1; i <= n; i++)      # by share, largest first
-					for (j = i + 1; j <= n; j++)
-						if (pc[j] > pc[i]) {
-							t = pc[i]; pc[i] = pc[j]; pc[j] = t
-							t = fn[i]; fn[i] = fn[j]; fn[j] = t
-						}
-				line = sprintf("%-20s %5.1f =", name, cpp)
-				for (i = 1; i <= n && i <= 10; i++) {
-					sub(/\.so\.[0-9.]*$/, "", fn[i])
-					line = line sprintf(" %s %.1f,", fn[i], pc[i] * cpp / 100)
-				}
-				sub(/,$/, "", line); print line
-			}' "$f"
-	done <"$T/results.tsv" | tee "$T/where.txt"
+if want p2p; then
+	SECTION=p2p
+	for ROUND in $(seq "$P2P_ROUNDS"); do
+		echo "# p2p round $ROUND of $P2P_ROUNDS" >&2
+		for f in $FLOWS; do
+			p=$PCAPS/udp64-$f.pcap
+			if want_system testpmd; then bench_testpmd "$f" "$p" "$(npackets "$f")" || echo "testpmd $f flows failed" >&2; fi
+			if want_system podswitchd; then bench_podswitchd "$f" "$p" "$(npackets "$f")" || echo "podswitchd $f flows failed" >&2; fi
+			if want_system ovs && [ -n "$OVS_OK" ]; then
+				if ovs_start; then
+					bench_ovs "$f" "$p" || echo "ovs $f flows failed" >&2
+				else
+					echo "ovs: could not start:" >&2; tail -20 "$T/ovs/ovs-vswitchd.log" >&2 || true
+				fi
+				ovs_stop
+			fi
+		done
+	done
 fi
 
-LOOKUP_JSON=null
+if want pvp; then
+	SECTION=pvp
+	[ -n "$OVS_OK" ] || PVP_SYSTEMS="podswitchd testpmd"
+	bench_pvp
+fi
+
+if want million; then SECTION=million; ROUND=1; bench_million || echo "million: failed" >&2; fi
+if want churn; then SECTION=churn; ROUND=1; bench_churn || echo "churn: failed" >&2; fi
+if want learn; then SECTION=learn; ROUND=1; bench_learn || echo "learn: failed" >&2; fi
+if want vxlan; then SECTION=vxlan; bench_vxlan || echo "vxlan: failed" >&2; fi
+
 if want lookup && [ -x "$BUILD/benchmarks/bench_lookup" ]; then
 	echo
 	echo "# bench_lookup${QUICK:+ --quick} (parser, exact-match cache, classifier; one core, no ports)"
 	"$BUILD/benchmarks/bench_lookup" ${QUICK:+--quick} | tee "$T/lookup.txt"
-	LOOKUP_JSON=$(jq -R -s 'split("\n") | map(select(length > 0))' "$T/lookup.txt")
+	while IFS= read -r l; do emit section=lookup line="$l"; done <"$T/lookup.txt"
 fi
 
-jq -R -s --arg date "$(date -u +%FT%TZ)" --arg host "$(hostname)" --argjson mhz "$TSC_MHZ" \
-	--arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
-	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg commit "$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-	--argjson lookup "$LOOKUP_JSON" --argjson window "$DURATION_S" \
-	--argjson where "$(jq -R -s 'split("\n") | map(select(length > 0))' "$T/where.txt")" '
-	split("\n") | map(select(length > 0) | split("\t")) |
-	map({system: .[0], scenario: .[1], flows: (.[2] | tonumber), packets: (.[3] | tonumber),
-	     seconds: ((.[4] | tonumber) / 1e9), mpps: ((.[3] | tonumber) / (.[4] | tonumber) * 1000),
-	     cycles_per_packet_own: (.[5] | tonumber),
-	     cycles_per_packet_cpu: ((.[6] | tonumber) * $mhz / 1000 / (.[3] | tonumber)),
-	     cpu_share: ((.[6] | tonumber) / (.[4] | tonumber)), note: .[7]}) as $r |
-	{date: $date, host: $host, cpu: $cpu, tsc_mhz: $mhz, load: $load, commit: $commit,
-	 window_s: $window, setup: "net_pcap infinite_rx 64-byte UDP -> one PMD on lcore 1 -> net_null",
-	 results: $r, podswitchd_cycles_by_function: $where, bench_lookup: $lookup}' "$T/results.tsv" >"$RESULTS/latest.json"
+emit section=end load_end="$(cut -d' ' -f1-3 /proc/loadavg)" duration_s=$((SECONDS - STARTED))
+cp "$T/results.jsonl" "$RESULTS/latest.jsonl"
 echo
-echo "# JSON: $RESULTS/latest.json"
+/usr/bin/python3 "$SRC/benchmarks/report.py" "$RESULTS/latest.jsonl" --out "$RESULTS"
+echo
+echo "# $((SECONDS - STARTED)) s. JSON lines: $RESULTS/latest.jsonl; table: $RESULTS/latest.md; plots: $RESULTS/*.png"
 [ "$PROFILE" = 0 ] || echo "# profiles of the podswitchd PMD: $RESULTS/profile-*.txt"
