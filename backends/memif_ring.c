@@ -29,6 +29,9 @@
 
 #include "backends/memif_proto.h"
 
+/* How many descriptors ahead the buffers are prefetched. */
+#define PREFETCH_AHEAD 4
+
 /* One read of a descriptor the client may be rewriting: two 64-bit loads into locals. */
 static inline struct memif_desc
 desc_load(const struct memif_ring *ring, uint16_t slot)
@@ -53,6 +56,24 @@ desc_buf(const struct msrv_conn *c, const struct memif_desc *d, uint32_t len)
 	if (unlikely((uint64_t)d->offset + len > r->size))
 		return NULL;
 	return r->addr + d->offset;
+}
+
+/* Ask for the buffer of the descriptor at slot ahead of time: the client wrote it (rx) or
+ * will read it (tx) from the other core, so it is not in this core's cache. Only a
+ * buffer inside a mapped region is touched; a prefetch never faults anyway. */
+static inline void
+prefetch_buf(const struct msrv_conn *c, const struct memif_ring *ring, uint16_t slot,
+	     bool write)
+{
+	struct memif_desc d = desc_load(ring, slot);
+
+	if (likely(d.region < c->n_regions &&
+		   (uint64_t)d.offset + RTE_CACHE_LINE_SIZE <= c->region[d.region].size)) {
+		if (write)
+			rte_prefetch0_write(c->region[d.region].addr + d.offset);
+		else
+			rte_prefetch0(c->region[d.region].addr + d.offset);
+	}
 }
 
 /* Append len bytes to the packet whose last segment is *seg. 0, or -1 without mbufs. */
@@ -125,12 +146,17 @@ psw_memif_rx_burst(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n
 	if (unlikely(rte_pktmbuf_alloc_bulk(c->mp, pkts, n) != 0))
 		return 0;
 	rte_prefetch0(&r->ring->desc[cur & r->mask]);
+	for (uint16_t i = 0; i < PREFETCH_AHEAD && i < avail; i++)
+		prefetch_buf(c, r->ring, (uint16_t)(cur + i) & r->mask, false);
 
 	while (got < n && used < avail) {
 		struct memif_desc d[MSRV_MAX_CHAIN];
 		unsigned k = 0;
 		bool ok = true;
 
+		if ((uint16_t)(used + PREFETCH_AHEAD) < avail)
+			prefetch_buf(c, r->ring, (uint16_t)(cur + used + PREFETCH_AHEAD) & r->mask,
+				     false);
 		/* Load the chain once; it must end inside what the client published. */
 		for (;;) {
 			if (used + k >= avail)
@@ -260,12 +286,17 @@ psw_memif_tx_burst(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n
 	avail = (uint16_t)(__atomic_load_n(&r->ring->head, __ATOMIC_ACQUIRE) - cur);
 	if (unlikely(avail > r->size))
 		avail = r->size;
+	for (uint16_t i = 0; i < PREFETCH_AHEAD && i < avail && i < n; i++)
+		prefetch_buf(c, r->ring, (uint16_t)(cur + i) & r->mask, true);
 	while (sent < n && used < avail) {
 		bool ok;
 		uint16_t k;
 
 		if (sent + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
+		if ((uint16_t)(used + PREFETCH_AHEAD) < avail)
+			prefetch_buf(c, r->ring, (uint16_t)(cur + used + PREFETCH_AHEAD) & r->mask,
+				     true);
 		k = tx_one(c, r, (uint16_t)(cur + used), (uint16_t)(avail - used), pkts[sent],
 			   &bad, &ok);
 		if (k == 0)

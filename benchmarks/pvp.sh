@@ -153,6 +153,7 @@ pvp_tp_start() {
 	TP_PID=$!
 	exec {TP_FD}>"$T/tp.fifo"
 	wait_for 60 grep -q 'testpmd>' "$log" || { echo "testpmd did not start:" >&2; tail -20 "$log" >&2; return 1; }
+	renice -n 19 -p "$TP_PID" >/dev/null   # its prompt's busy poll, on the pod's CPU (pod.sh)
 	tp_cmd start
 	wait_for 10 thread_of "$TP_PID" 'worker-1$' >/dev/null || { echo "testpmd: no forwarding thread" >&2; return 1; }
 	SW_PID=$TP_PID
