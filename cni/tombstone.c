@@ -19,11 +19,14 @@ int psw_tombstone(const struct psw_netconf *nc, const struct psw_cni_env *env,
 	char path[PSW_CNI_PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s.deleted/%s.json", nc->control_socket, port);
-	if (write)
-		return psw_json_write_file(path, json_pack("{s:s,s:s,s:s,s:s}", "containerId",
-							   env->container_id, "ifname", env->ifname,
-							   "network", nc->name, "port", port),
-					   err);
+	if (write) {
+		json_t *t = json_pack("{s:s,s:s,s:s,s:s}", "containerId", env->container_id,
+				      "ifname", env->ifname, "network", nc->name, "port", port);
+		int rc = psw_json_write_file(path, t, err);
+
+		json_decref(t);
+		return rc;
+	}
 	if (unlink(path) && errno != ENOENT)
 		fprintf(stderr, "podswitch: cannot remove %s: %s\n", path, strerror(errno));
 	return 0;

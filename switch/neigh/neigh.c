@@ -143,8 +143,12 @@ request(struct entry *e, double now)
 		return;
 	if (e->v6)
 		rc = psw_nd_request(m, &u->mac, u->ip6, e->addr);
-	else
-		rc = psw_arp_request(m, &u->mac, u->ip4, *(const rte_be32_t *)e->addr);
+	else {
+		rte_be32_t ip4;
+
+		memcpy(&ip4, e->addr, sizeof(ip4)); /* e->addr is a byte array */
+		rc = psw_arp_request(m, &u->mac, u->ip4, ip4);
+	}
 	if (rc != 0) {
 		rte_pktmbuf_free(m);
 		return;

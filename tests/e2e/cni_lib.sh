@@ -10,9 +10,19 @@ IPAM=$T/ipam
 # cni COMMAND CONTAINER_ID NETNS IFNAME CONFIG_FILE [CNI_ARGS]: stdout is the plugin's.
 cni() {
 	local cmd=$1 cid=$2 ns=$3 ifn=$4 conf=$5 args=${6:-}
+	local rc=0
+	# The sanitizers' options (make test-asan) are not CNI's: passed on when set.
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
 		CNI_NETNS="$ns" CNI_IFNAME="$ifn" CNI_PATH="$CNI_BIN_PATH" CNI_ARGS="$args" \
-		"$CNI" <"$conf" 2>>"$T/cni.stderr"
+		${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${LSAN_OPTIONS:+LSAN_OPTIONS=$LSAN_OPTIONS} \
+		${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS} \
+		"$CNI" <"$conf" 2>>"$T/cni.stderr" || rc=$?
+	# A sanitizer's report goes to stderr, which a failing test would not show.
+	if [ $rc -ne 0 ] && grep -q "Sanitizer\|runtime error" "$T/cni.stderr"; then
+		echo "--- the plugin's stderr (last 40 lines)" >&2
+		tail -n 40 "$T/cni.stderr" >&2
+	fi
+	return $rc
 }
 
 # k8s_args NAMESPACE POD INFRA_ID: CNI_ARGS as the kubelet's runtime passes them.
