@@ -76,8 +76,10 @@ build: deps $(BUILD)/build.ninja
 # The suite, then every fuzz target for 20 s under ASan+UBSan (a crash, leak or undefined
 # behaviour fails `make test`).
 test: deps image-deps hugepages build fuzz-build
-	@rc=0; meson test -C $(BUILD) --print-errorlogs --num-processes 1 || rc=$$?; \
+	@rc=0; tools/leftovers.sh snapshot $(BUILD)/before-suite; \
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1 || rc=$$?; \
 	tools/summary.sh $(BUILD) || rc=1; \
+	tools/leftovers.sh check $(BUILD)/before-suite || rc=1; \
 	tests/fuzz/run.sh $(FUZZ_BUILD) 20 || rc=1; \
 	exit $$rc
 

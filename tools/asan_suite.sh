@@ -24,6 +24,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
 export LSAN_OPTIONS=suppressions=$PWD/tools/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 rc=0
+tools/leftovers.sh snapshot "$B/before-suite"
 meson test -C "$B" --print-errorlogs --num-processes 1 --timeout-multiplier 3 || rc=$?
 tools/summary.sh "$B" || rc=1
+tools/leftovers.sh check "$B/before-suite" || rc=1
 exit $rc

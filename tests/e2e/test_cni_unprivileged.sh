@@ -43,9 +43,16 @@ pod_testpmd() {
 		--forward-mode=icmpecho --stats-period 1 --nb-cores=1 --total-num-mbufs=4096 \
 		>"$T/testpmd-$name.log" 2>&1 &
 	TP[$name]=$!
-	on_exit "kill ${TP[$name]}; wait ${TP[$name]}"
+	on_exit "stop_testpmd $name"
 }
-stop_testpmd() { kill "${TP[$1]}" 2>/dev/null || true; wait "${TP[$1]}" 2>/dev/null || true; }
+# $! is the subshell that runs as_pod, not testpmd: stop testpmd by its file prefix (it
+# was left running, as nobody, after the test).
+stop_testpmd() {
+	pkill -f "file-prefix pswu$1$$ " 2>/dev/null || true
+	wait "${TP[$1]}" 2>/dev/null || true
+	# [p]: the pattern must not match the command line of the sh that runs pgrep.
+	wait_until 10 sh -c "! pgrep -f 'file-prefix [p]swu$1$$ ' >/dev/null"
+}
 link_up() { [ "$(rpc port.get "{\"name\": \"$1\"}" | jq -r '.link.up')" = true ]; }
 owner_mode() { stat -c '%U:%G %a' "$1"; }
 
@@ -82,7 +89,7 @@ wait_until 20 link_up "$PV" || fail "podswitchd did not connect to the pod's soc
 [ "$(ps -o user= -p "$(pgrep -f "file-prefix pswuv$$ ")")" = $POD_USER ] || fail "testpmd does not run as $POD_USER: $(ps -o user=,args= -p "$(pgrep -d, -f "file-prefix pswuv$$ ")")"
 [ "$(stat -c %U "$DIRV/net1.sock")" = $POD_USER ] || fail "net1.sock is not $POD_USER's: $(owner_mode "$DIRV/net1.sock")"
 ip netns exec ${NSP}k ping -c 3 -i 0.3 -W 2 "$VIP" >"$T/ping-v" || fail "ping kernel pod -> vhost pod: $(cat "$T/ping-v"); $(tail -20 "$T/testpmd-v.log")"
-stop_testpmd v
+stop_testpmd v || fail "testpmd pod v does not stop"
 ok "vhost-user pod as $POD_USER: directory root:$POD_GROUP 770, socket created by the pod, CHECK, ping through podswitchd"
 
 # CHECK finds a directory that no longer matches the config.
@@ -117,7 +124,7 @@ MMAC=$(jq -r .mac "$DIRM/net1.json"); MIP=$(jq -r '.ips[0] | split("/")[0]' "$DI
 pod_testpmd m ${NSP}m "$DIRM" "net_memif0,role=client,id=$(jq -r .memif.id "$DIRM/net1.json"),socket=/mnt/podswitch/net1.sock,socket-abstract=no,mac=$MMAC"
 wait_until 20 link_up "$PM" || fail "memif pod did not connect: $(rpc port.get "{\"name\": \"$PM\"}") $(tail -5 "$T/testpmd-m.log")"
 ip netns exec ${NSP}k ping -c 3 -i 0.3 -W 2 "$MIP" >"$T/ping-m" || fail "ping kernel pod -> memif pod: $(cat "$T/ping-m"); $(tail -20 "$T/testpmd-m.log")"
-stop_testpmd m
+stop_testpmd m || fail "testpmd pod m does not stop"
 ok "memif pod as $POD_USER: directory $POD_USER 700, podswitchd's socket $POD_USER 600, ping through podswitchd"
 
 # 4. vhost-user with podswitchd as server: its socket is the pod user's, 0600.
@@ -129,7 +136,7 @@ DIRS=$PODS/default_spod
 PS=$(port_of ctr-s net2)
 pod_testpmd s ${NSP}v "$DIRS" "net_virtio_user0,path=/mnt/podswitch/net2.sock,queues=1,mac=$(jq -r .mac "$DIRS/net2.json")"
 wait_until 20 link_up "$PS" || fail "the pod did not connect to podswitchd's socket: $(rpc port.get "{\"name\": \"$PS\"}") $(tail -5 "$T/testpmd-s.log")"
-stop_testpmd s
+stop_testpmd s || fail "testpmd pod s does not stop"
 ok "vhost-user with podswitchd as server: socket $POD_USER 600, the pod as $POD_USER connects"
 
 # 5. DEL everything; nothing remains.
