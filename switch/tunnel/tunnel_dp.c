@@ -54,13 +54,13 @@ struct last_peer {
 #define FAST_MIN   (PSW_VXLAN_OVERHEAD + RTE_ETHER_HDR_LEN)
 
 struct fast_peer {
-	uint64_t val[FAST_WORDS], mask[FAST_WORDS];
+	uint64_t val[FAST_WORDS];
 	uint16_t port;
 	uint32_t vni;
 	bool valid;
 };
 
-static const uint8_t fast_mask[FAST_WORDS * 8] = {
+static const uint8_t fast_mask_bytes[FAST_WORDS * 8] = {
 	0xff, 0xff,                   /* 12: EtherType */
 	0xff, 0x00, 0x00, 0x00, 0x00, 0x00, /* 14: version and IHL; TOS, length, id */
 	0x3f, 0xff,                   /* 20: MF and fragment offset (DF any) */
@@ -74,27 +74,42 @@ static const uint8_t fast_mask[FAST_WORDS * 8] = {
 	0x00, 0x00,                   /* 50: the inner frame */
 };
 
+/* The mask as five words in host order, for the compiler to fold into immediates. */
+static inline uint64_t
+fast_mask(unsigned i)
+{
+	uint64_t w;
+
+	memcpy(&w, fast_mask_bytes + 8 * i, 8);
+	return w;
+}
+
 static inline void
 fast_set(struct fast_peer *f, const uint8_t *p, uint16_t port, uint32_t vni)
 {
-	memcpy(f->mask, fast_mask, sizeof(f->mask));
 	memcpy(f->val, p + FAST_OFF, sizeof(f->val));
 	for (unsigned i = 0; i < FAST_WORDS; i++)
-		f->val[i] &= f->mask[i];
+		f->val[i] &= fast_mask(i);
 	f->port = port;
 	f->vni = vni;
 	f->valid = true;
 }
 
+static inline uint64_t
+fast_word(const uint8_t *p, unsigned i)
+{
+	uint64_t w;
+
+	memcpy(&w, p + FAST_OFF + 8 * i, 8);
+	return w & fast_mask(i);
+}
+
 static inline bool
 fast_match(const struct fast_peer *f, const uint8_t *p)
 {
-	uint64_t w[FAST_WORDS], d = 0;
-
-	memcpy(w, p + FAST_OFF, sizeof(w));
-	for (unsigned i = 0; i < FAST_WORDS; i++)
-		d |= (w[i] & f->mask[i]) ^ f->val[i];
-	return d == 0;
+	return ((fast_word(p, 0) ^ f->val[0]) | (fast_word(p, 1) ^ f->val[1]) |
+		(fast_word(p, 2) ^ f->val[2]) | (fast_word(p, 3) ^ f->val[3]) |
+		(fast_word(p, 4) ^ f->val[4])) == 0;
 }
 
 static inline int
@@ -215,14 +230,16 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 	uint32_t vnis[PSW_BURST];
 	struct last_peer lp = {0};
 	struct fast_peer fp;
+	uint64_t bytes = 0;
 	bool one = true;
 
 	fp.valid = false;
 	g->n = 0;
+	/* Kept packets are compacted in place (n <= i). */
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
 		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-		int r;
+		int r = 0;
 
 		if (i + 2 < b->n)
 			rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i + 2], void *));
@@ -230,38 +247,50 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 			/* The same peer, network and checks as the packet before. */
 			ports[n] = fp.port;
 			vnis[n] = fp.vni;
-			rte_pktmbuf_adj(m, PSW_VXLAN_OVERHEAD);
-			r = 0;
+			m->data_off += PSW_VXLAN_OVERHEAD;
+			m->data_len -= PSW_VXLAN_OVERHEAD;
+			m->pkt_len -= PSW_VXLAN_OVERHEAD;
 		} else {
 			r = t != NULL && u != NULL ? decap_one(t, u, m, &ports[n], &vnis[n], &lp, &fp)
 						   : PSW_DROP_UPLINK_OTHER;
-		}
-		if (unlikely(r != 0)) {
-			psw_pmd_drop(pmd, m, b->in_port, (enum psw_drop_reason)r);
-			continue;
+			if (unlikely(r != 0)) {
+				psw_pmd_drop(pmd, m, b->in_port, (enum psw_drop_reason)r);
+				continue;
+			}
 		}
 		if (unlikely(rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
 			     RTE_BE16(RTE_ETHER_TYPE_IPV4)) && !psw_tracing(pmd))
 			snoop(pmd, m, ports[n]);
 		one &= ports[n] == ports[0];
-		in[n++] = m;
+		bytes += m->pkt_len;
+		b->pkts[n++] = m;
 	}
-	if (n == 0) {
-		b->n = 0;
+	b->n = n;
+	if (n == 0)
+		return;
+	if (likely(one)) {
+		/* One peer: one group, in order. */
+		pmd->port_stats[ports[0]].rx_packets += n;
+		pmd->port_stats[ports[0]].rx_bytes += bytes;
+		g->start[0] = 0;
+		g->len[0] = n;
+		g->tun_id[0] = vnis[0];
+		g->port[0] = ports[0];
+		g->n = 1;
 		return;
 	}
-	/* Group by port, in order of first appearance; one group (one peer) needs no
-	 * reordering. */
+	/* Several peers: grouped by port, in order of first appearance. */
+	memcpy(in, b->pkts, n * sizeof(in[0]));
 	b->n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t port = ports[i], start = b->n;
 		struct psw_pmd_port_stats *st = &pmd->port_stats[port];
-		uint64_t bytes = 0;
 
 		if (in[i] == NULL)
 			continue;
+		bytes = 0;
 		for (uint16_t j = i; j < n; j++) {
-			if (in[j] == NULL || (!one && ports[j] != port))
+			if (in[j] == NULL || ports[j] != port)
 				continue;
 			bytes += in[j]->pkt_len;
 			b->pkts[b->n++] = in[j];
@@ -273,8 +302,6 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 		g->len[g->n] = (uint16_t)(b->n - start);
 		g->tun_id[g->n] = vnis[i];
 		g->port[g->n++] = port;
-		if (one)
-			break;
 	}
 }
 

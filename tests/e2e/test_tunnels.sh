@@ -121,6 +121,41 @@ wait_until 5 '[ "$(d tunnel_peer)" -ge 8 ]' || fail "tunnel_peer drops: $(nctlj 
 ip netns exec psw-pa-$$ ping -c 2 -i 0.2 -W 2 10.244.0.2 >/dev/null || fail "a -> b after the abuse"
 ok "malformed VXLAN counted (short/flags $(d tunnel_malformed), VNI $(d tunnel_vni), peer $(d tunnel_peer)); ARP flood: $(d arp_limit) over the limit dropped; forwarding goes on"
 
+# --- two peers interleaved on the uplink, bad packets between them: each inner frame is
+# received on its own peer's port (decap keeps a per-burst template of the last good
+# packet's outer headers and groups a burst by peer). podswitchd is stopped while they are
+# sent so that they wait in the uplink's ring and arrive in full bursts.
+P3=192.168.250.77
+nctl 1 network peer add podnet $P3 >/dev/null || fail "peer add $P3"
+prx() { njget 1 ".networks[] | select(.name == \"podnet\") | .peer_stats[] | select(.peer == \"$1\") | .rx_packets" network list; }
+rx2=$(prx "$(underlay_ip 2)"); rx3=$(prx $P3); mal0=$(d tunnel_malformed)
+kill -STOP "${NODE_PID[1]}"
+ip netns exec $UL "$PY" - "$MAC1" "$(underlay_ip 1)" "$(underlay_ip 2)" $P3 2>"$T/scapy.err" <<'PY' || { kill -CONT "${NODE_PID[1]}"; fail "scapy: $(cat "$T/scapy.err")"; }
+import sys
+from scapy.all import Ether, IP, UDP, Raw, sendp
+mac, node1, node2, p3 = sys.argv[1:5]
+def vx(src, inner_src, flags=0x08):
+    inner = Ether(dst="02:00:00:00:00:5a", src=inner_src) / IP(src="10.244.0.99", dst="10.244.0.1") / UDP(dport=9) / Raw(b"x" * 18)
+    return (Ether(dst=mac) / IP(src=src, dst=node1, flags="DF") / UDP(sport=5555, dport=4789) /
+            Raw(bytes([flags, 0, 0, 0, 0, 0, 100, 0])) / inner)
+pkts = []
+for i in range(40):
+    pkts += [vx(node2, "02:00:00:00:00:c2"), vx(p3, "02:00:00:00:00:c3")]
+    if i % 8 == 0:
+        pkts += [vx(node2, "02:00:00:00:00:c2", flags=0)]   # I flag clear: malformed
+sendp(pkts, iface="br0", verbose=False)
+PY
+kill -CONT "${NODE_PID[1]}"
+wait_until 5 '[ "$(prx $P3)" -ge $((rx3 + 40)) ]' || fail "peer $P3 received $(( $(prx $P3) - rx3 )) of 40"
+[ "$(prx $P3)" = $((rx3 + 40)) ] && [ "$(prx "$(underlay_ip 2)")" -ge $((rx2 + 40)) ] \
+	|| fail "per-peer rx: $P3 $(( $(prx $P3) - rx3 )) (sent 40), node 2 $(( $(prx "$(underlay_ip 2)") - rx2 )) (sent 40)"
+[ "$(d tunnel_malformed)" = $((mal0 + 5)) ] || fail "malformed between good packets: $(( $(d tunnel_malformed) - mal0 )) of 5 counted"
+fdb_port() { nctlj 1 fdb list | jq -r --arg m "$1" '.entries[] | select(.mac == $m) | .port'; }
+[ "$(fdb_port 02:00:00:00:00:c2)" = "vx100-$(underlay_ip 2)" ] && [ "$(fdb_port 02:00:00:00:00:c3)" = "vx100-$P3" ] \
+	|| fail "inner sources learned on the wrong peer: c2 on $(fdb_port 02:00:00:00:00:c2), c3 on $(fdb_port 02:00:00:00:00:c3)"
+nctl 1 network peer del podnet $P3 >/dev/null || fail "peer del $P3"
+ok "two peers interleaved with malformed packets: each peer's frames on its own port (40 + 40, 5 malformed counted)"
+
 # --- trace: the outer headers of a packet to node 2
 nctl 1 trace "in_port=a,dl_src=$SAME,dl_dst=02:00:00:00:00:0b,ip,nw_src=10.244.0.1,nw_dst=10.244.0.2" >"$T/trace"
 grep -q "outer: .* ip $(underlay_ip 1) > $(underlay_ip 2), udp dst 4789, vxlan vni 100" "$T/trace" \
