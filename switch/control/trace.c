@@ -147,7 +147,7 @@ context(void)
 	/* Fresh caches: the trace shows what the tables say now. */
 	ctx = tpmd->ctx;
 	psw_flow_cache_clear(ctx->cache);
-	memset(&ctx->memo, 0, sizeof(ctx->memo));
+	memset(ctx->memo, 0, sizeof(ctx->memo));
 	memset(ctx->l2c, 0, sizeof(ctx->l2c));
 	memset(&sink, 0, sizeof(sink));
 	return 0;

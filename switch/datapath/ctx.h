@@ -9,7 +9,8 @@
  *   from `pool`;
  * - the L2 decision cache `l2c`, keyed by (NORMAL rule, in_port, source, destination),
  *   in front of the FDB for the full path (l2_decide.h);
- * - the L2 fast path's memo (l2_path.h): the decision for the last Ethernet header seen.
+ * - the L2 fast path's memos (l2_path.h): per input port slot, the decision for the last
+ *   Ethernet header seen on it.
  * Every entry carries the generation it was made in; any table change but a rule change
  * bumps it. Entries that hold a rule's result also carry the rule generation and check
  * the result (flow/result.h): a deleted or preempted rule is not used, other rules'
@@ -44,8 +45,9 @@ struct psw_l2c_entry {
 	const struct psw_fdb_entry *src_e;
 };
 
-/* The L2 fast path's memory (l2_path.c): the decision made for the last Ethernet header
- * seen, (in_port, key words 1 and 2), with the table and FDB of generation gen. Packets
+/* The L2 fast path's memory (l2_path.c): per slot (in_port mod PSW_MEMO_SLOTS, so that a
+ * PMD polling a pod's port and the port that feeds it keeps both decisions), the decision
+ * made for the last Ethernet header seen, (in_port, key words 1 and 2), with the table and FDB of generation gen. Packets
  * with the same header reuse it; a decision that depends on something the generation
  * does not cover (a source still to be learned, a drop) is reused only within a burst. */
 enum psw_memo_act {
@@ -55,6 +57,8 @@ enum psw_memo_act {
 	PSW_MEMO_RUN,           /* psw_actions_run(res->rule) */
 	PSW_MEMO_NO_RULE,       /* the port's static output, if any */
 };
+
+#define PSW_MEMO_SLOTS 16                /* a power of 2 */
 
 struct psw_l2_memo {
 	uint64_t w1, w2;
@@ -90,7 +94,7 @@ struct psw_dp_ctx {
 	uint32_t win_lookups, win_misses;
 	uint64_t floods;                 /* packets flooded */
 	uint64_t flood_copies;           /* copies made for floods and multiple outputs */
-	struct psw_l2_memo memo;         /* the L2 fast path's last decision */
+	struct psw_l2_memo memo[PSW_MEMO_SLOTS]; /* the L2 fast path's last decisions */
 	struct psw_l2_learn_filter learn;
 	struct psw_l2c_entry l2c[PSW_L2C_SIZE];
 };
