@@ -47,9 +47,10 @@ struct psw_l2c_entry {
 
 /* The L2 fast path's memory (l2_path.c): per slot (in_port mod PSW_MEMO_SLOTS, so that a
  * PMD polling a pod's port and the port that feeds it keeps both decisions), the decision
- * made for the last Ethernet header seen, (in_port, key words 1 and 2), with the table and FDB of generation gen. Packets
- * with the same header reuse it; a decision that depends on something the generation
- * does not cover (a source still to be learned, a drop) is reused only within a burst. */
+ * made for the last Ethernet header seen, (in_port, key words 1 and 2), with the table
+ * and FDB of generation gen. Packets with the same header reuse it; a decision that
+ * depends on something the generation does not cover (a source still to be learned, a
+ * drop) is reused only within a burst. */
 enum psw_memo_act {
 	PSW_MEMO_SEND,          /* out_port */
 	PSW_MEMO_FLOOD,         /* psw_actions_flood to net (more than one port) */

@@ -239,7 +239,6 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
 		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-		int r = 0;
 
 		if (i + 2 < b->n)
 			rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i + 2], void *));
@@ -251,8 +250,10 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 			m->data_len -= PSW_VXLAN_OVERHEAD;
 			m->pkt_len -= PSW_VXLAN_OVERHEAD;
 		} else {
-			r = t != NULL && u != NULL ? decap_one(t, u, m, &ports[n], &vnis[n], &lp, &fp)
-						   : PSW_DROP_UPLINK_OTHER;
+			int r = t != NULL && u != NULL
+				? decap_one(t, u, m, &ports[n], &vnis[n], &lp, &fp)
+				: PSW_DROP_UPLINK_OTHER;
+
 			if (unlikely(r != 0)) {
 				psw_pmd_drop(pmd, m, b->in_port, (enum psw_drop_reason)r);
 				continue;
