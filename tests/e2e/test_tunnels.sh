@@ -22,6 +22,10 @@ for n in $NODES; do
 	nctl "$n" network add vnet --vlan 42 >/dev/null || fail "vnet"
 done
 SAME=02:00:00:00:00:5a
+# peer_stat PEER FIELD: node 1's counter FIELD for its podnet peer PEER
+peer_stat() { njget 1 ".networks[] | select(.name == \"podnet\") | .peer_stats[] | select(.peer == \"$1\") | .$2" network list; }
+# fdb_port N MAC: the ports node N learned MAC on, one per line
+fdb_port() { nctlj "$1" fdb list | jq -r --arg m "$2" '.entries[] | select(.mac == $m) | .port'; }
 tap_pod 1 a 10.244.0.1/24 $SAME
 tap_pod 2 b 10.244.0.2/24 02:00:00:00:00:0b
 NET=vnet tap_pod 1 va 10.50.0.1/24 $SAME
@@ -32,7 +36,7 @@ ip netns exec psw-pb-$$ ping -c 2 -i 0.2 -W 2 10.244.0.1 >/dev/null || fail "pod
 ip netns exec psw-pvb-$$ ping -c 2 -i 0.2 -W 2 10.50.0.1 >/dev/null || fail "vnet: vb -> va"
 [ "$(nctlj 2 fdb list | jq --arg m "$SAME" '[.entries[] | select(.mac == $m)] | length')" = 2 ] \
 	|| fail "node 2 should know $SAME twice: $(nctlj 2 fdb list)"
-[ "$(nctlj 2 fdb list | jq -r --arg m "$SAME" '.entries[] | select(.mac == $m) | .port' | sort | tr '\n' ' ')" = "vlan42 vx100-$(underlay_ip 1) " ] \
+[ "$(fdb_port 2 $SAME | sort | tr '\n' ' ')" = "vlan42 vx100-$(underlay_ip 1) " ] \
 	|| fail "node 2's entries for $SAME: $(nctlj 2 fdb list)"
 ok "VXLAN podnet and VLAN vnet between two nodes; $SAME in both is two entries, both reached"
 
@@ -86,7 +90,7 @@ nctl 2 port add b --type tap --option ifname=tb2$$ --network podnet --mac 02:00:
 [ "$(njget 2 .addresses.ips[0] port show b)" = 10.244.0.2/24 ] || fail "port show b: $(nctlj 2 port show b)"
 ip -n "${NODE[2]}" link set tb2$$ netns $B_NS
 ip -n $B_NS link set tb2$$ name eth0; ip -n $B_NS addr add 10.244.0.2/24 dev eth0; ip -n $B_NS link set eth0 up
-peer_tx() { njget 1 '.networks[] | select(.name == "podnet") | .peer_stats[0].tx_packets' network list; }
+peer_tx() { peer_stat "$(underlay_ip 2)" tx_packets; }
 ip netns exec psw-pa-$$ ip neigh flush dev eth0
 ip netns exec psw-pa-$$ arping -c 1 -w 3 -I eth0 10.244.0.2 >"$T/arping" 2>&1 || fail "first arping: $(cat "$T/arping")"
 tx0=$(peer_tx)
@@ -127,7 +131,7 @@ ok "malformed VXLAN counted (short/flags $(d tunnel_malformed), VNI $(d tunnel_v
 # sent so that they wait in the uplink's ring and arrive in full bursts.
 P3=192.168.250.77
 nctl 1 network peer add podnet $P3 >/dev/null || fail "peer add $P3"
-prx() { njget 1 ".networks[] | select(.name == \"podnet\") | .peer_stats[] | select(.peer == \"$1\") | .rx_packets" network list; }
+prx() { peer_stat "$1" rx_packets; }
 rx2=$(prx "$(underlay_ip 2)"); rx3=$(prx $P3); mal0=$(d tunnel_malformed)
 kill -STOP "${NODE_PID[1]}"
 ip netns exec $UL "$PY" - "$MAC1" "$(underlay_ip 1)" "$(underlay_ip 2)" $P3 2>"$T/scapy.err" <<'PY' || { kill -CONT "${NODE_PID[1]}"; fail "scapy: $(cat "$T/scapy.err")"; }
@@ -150,9 +154,8 @@ wait_until 5 '[ "$(prx $P3)" -ge $((rx3 + 40)) ]' || fail "peer $P3 received $((
 [ "$(prx $P3)" = $((rx3 + 40)) ] && [ "$(prx "$(underlay_ip 2)")" -ge $((rx2 + 40)) ] \
 	|| fail "per-peer rx: $P3 $(( $(prx $P3) - rx3 )) (sent 40), node 2 $(( $(prx "$(underlay_ip 2)") - rx2 )) (sent 40)"
 [ "$(d tunnel_malformed)" = $((mal0 + 5)) ] || fail "malformed between good packets: $(( $(d tunnel_malformed) - mal0 )) of 5 counted"
-fdb_port() { nctlj 1 fdb list | jq -r --arg m "$1" '.entries[] | select(.mac == $m) | .port'; }
-[ "$(fdb_port 02:00:00:00:00:c2)" = "vx100-$(underlay_ip 2)" ] && [ "$(fdb_port 02:00:00:00:00:c3)" = "vx100-$P3" ] \
-	|| fail "inner sources learned on the wrong peer: c2 on $(fdb_port 02:00:00:00:00:c2), c3 on $(fdb_port 02:00:00:00:00:c3)"
+[ "$(fdb_port 1 02:00:00:00:00:c2)" = "vx100-$(underlay_ip 2)" ] && [ "$(fdb_port 1 02:00:00:00:00:c3)" = "vx100-$P3" ] \
+	|| fail "inner sources learned on the wrong peer: c2 on $(fdb_port 1 02:00:00:00:00:c2), c3 on $(fdb_port 1 02:00:00:00:00:c3)"
 nctl 1 network peer del podnet $P3 >/dev/null || fail "peer del $P3"
 ok "two peers interleaved with malformed packets: each peer's frames on its own port (40 + 40, 5 malformed counted)"
 
