@@ -243,7 +243,9 @@ psw_tunnel_decap_burst(struct psw_pmd *pmd, struct psw_burst *b, struct psw_tunn
 		if (i + 2 < b->n)
 			rte_prefetch0(rte_pktmbuf_mtod(b->pkts[i + 2], void *));
 		if (likely(fp.valid && rte_pktmbuf_data_len(m) >= FAST_MIN && fast_match(&fp, p))) {
-			/* The same peer, network and checks as the packet before. */
+			/* The same peer, network and checks as the packet before; the
+			 * length is checked above, so the outer headers go without
+			 * rte_pktmbuf_adj's own check. */
 			ports[n] = fp.port;
 			vnis[n] = fp.vni;
 			m->data_off += PSW_VXLAN_OVERHEAD;
