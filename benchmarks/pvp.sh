@@ -68,6 +68,12 @@ pvp_psw_config() {
 	esac
 }
 pvp_psw_clear() { psw_ctl stats --clear >/dev/null && psw_ctl pmd stats --clear >/dev/null; }
+# "T SINK": the sink's packets so far and when they were read (pvp_measure's windows).
+pvp_psw_sink() {
+	local ta tb j
+	ta=${EPOCHREALTIME/./}; j=$(psw_ctl --json port show out); tb=${EPOCHREALTIME/./}
+	echo "$(((ta + tb) * 500))" "$(jq .stats.tx_packets <<<"$j")"
+}
 # counters since the clear: sink polled busy_cycles full down other from_pod
 pvp_psw_read() {
 	local p s
@@ -135,6 +141,11 @@ ovs_port_counters() {
 pvp_ovs_clear() {
 	ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null && OVS_BASE=$(ovs_port_counters)
 }
+pvp_ovs_sink() {
+	local ta tb n
+	ta=${EPOCHREALTIME/./}; n=$(ovs_tx_packets); tb=${EPOCHREALTIME/./}
+	echo "$(((ta + tb) * 500))" "$n"
+}
 pvp_ovs_read() {
 	local s sink txd rx b_sink b_txd b_rx
 	s=$(ovs_appctl dpif-netdev/pmd-stats-show -pmd 1) || return 1
@@ -181,6 +192,11 @@ pvp_tp_frompod() { echo 0; }
 pvp_tp_stop() { tp_stop; }
 pvp_tp_config() { :; }
 pvp_tp_clear() { tp_cmd clear fwd stats all; }
+# Through DPDK telemetry (port 2 is the sink): testpmd's prompt, on the pod's CPU at the
+# lowest priority, may take a tenth of a second to answer, and the window would end then.
+pvp_tp_sink() {
+	"$SRC/benchmarks/telemetry_get.py" "/var/run/dpdk/tpbench$$/dpdk_telemetry.v2" /ethdev/stats,2 opackets
+}
 # testpmd's "show fwd stats all": per port RX/TX-packets and TX-dropped, then the cycles.
 pvp_tp_read() {
 	local log=$T/testpmd-pvp.log n
@@ -204,34 +220,47 @@ pvp_tp_read() {
 pvp_prefix() { case $1 in podswitchd) echo pvp_psw ;; ovs-dpdk) echo pvp_ovs ;; testpmd) echo pvp_tp ;; esac; }
 
 # pvp_measure SYSTEM TRANSPORT SCENARIO FLOWS ROUND
+# The window runs from one reading of the sink's counter to the next (${p}_sink: the clock
+# read around that request alone). Reading everything else takes podswitchctl and jq a
+# few tenths of a second, testpmd's prompt up to a tenth: ending the window after those
+# made every switch look slower, each by its own amount. The switch's other counters
+# (cycles, what the pod was not handed) come from ${p}_clear .. ${p}_read, a window a
+# little longer; cycles are divided by that window's own sink count, and the per-second
+# figures scaled to the sink's window.
 pvp_measure() {
-	local sys=$1 transport=$2 scen=$3 flows=$4 round=$5 p t0 t1 r0 r1 q0 q1
-	local sink polled busy full down other frompod note=""
+	local sys=$1 transport=$2 scen=$3 flows=$4 round=$5 p t0 t1 s0 s1 r0 r1 q0 q1 n
+	local sink sink_read polled busy full down other frompod note=""
 	p=$(pvp_prefix "$sys")
 	sleep "$WARMUP_S"
 	"${p}_clear" || return 1
-	t0=$(now_ns); r0=$(run_ns "$SW_PID" "$SW_TID"); q0=$(pod_run_ns)
+	read -r t0 s0 <<<"$("${p}_sink")"; r0=$(run_ns "$SW_PID" "$SW_TID"); q0=$(pod_run_ns)
 	sleep "$DURATION_S"
+	read -r t1 s1 <<<"$("${p}_sink")"; r1=$(run_ns "$SW_PID" "$SW_TID"); q1=$(pod_run_ns)
 	read -r sink polled busy full down other frompod <<<"$("${p}_read")"
-	t1=$(now_ns); r1=$(run_ns "$SW_PID" "$SW_TID"); q1=$(pod_run_ns)
-	[ -n "$frompod" ] || { echo "$sys: no counters" >&2; return 1; }
+	[ -n "$frompod" ] && [ -n "$s1" ] && [ -n "$s0" ] || { echo "$sys: no counters" >&2; return 1; }
+	n=$((s1 - s0))
 	# Only what came back from the pod counts (NORMAL floods to the sink until it has
 	# learned the pod's MAC).
 	if [ "$sink" -gt $((frompod + frompod / 100 + 64)) ]; then
 		note="the sink got $sink packets, only $frompod came from the pod"
+		n=$((n * frompod / sink))
 		sink=$frompod
 	fi
+	if [ "$sink" -gt 0 ]; then
+		full=$((full * n / sink)); down=$((down * n / sink)); other=$((other * n / sink))
+	fi
+	sink_read=$sink sink=$n
 	[ "$sink" -gt 0 ] || note="nothing reached the sink${note:+; $note}"
 	emit section=pvp system="$sys" transport="$transport" scenario="$scen" flows="$flows" round="$round" \
 		sink_packets="$sink" polled_packets="$polled" seconds="$(div $((t1 - t0)) 1e9 %.3f)" \
 		mpps="$(div "$sink" $(((t1 - t0) / 1000)) %.3f)" \
-		cycles_per_packet_own="$(div "$busy" "$sink" %.1f)" \
+		cycles_per_packet_own="$(div "$busy" "$sink_read" %.1f)" \
 		cycles_per_packet_cpu="$(cyc $((r1 - r0)) "$sink")" \
 		cpu_share="$(div $((r1 - r0)) $((t1 - t0)) %.3f)" pod_cpu_share="$(div $((q1 - q0)) $((t1 - t0)) %.3f)" \
 		to_pod_ring_full="$full" to_pod_link_down="$down" to_pod_other="$other" from_pod="$frompod" note="$note"
 	printf '  %-10s %-5s %-3s %6s flows r%s: %6.2f Mpps at the sink, %6.1f cyc/pkt (own) %6.1f (on CPU), PMD %3.0f%% pod %3.0f%% of a CPU, not handed to the pod: %s full %s down %s other %s\n' \
 		"$sys" "$transport" "$scen" "$flows" "$round" "$(div "$sink" $(((t1 - t0) / 1000)))" \
-		"$(div "$busy" "$sink" %.1f)" "$(cyc $((r1 - r0)) "$sink")" \
+		"$(div "$busy" "$sink_read" %.1f)" "$(cyc $((r1 - r0)) "$sink")" \
 		"$(div $((100 * (r1 - r0))) $((t1 - t0)) %.0f)" "$(div $((100 * (q1 - q0))) $((t1 - t0)) %.0f)" \
 		"$full" "$down" "$other" >&2
 	[ "$round" != 1 ] || [ "$sys" != podswitchd ] || profile "pvp-$transport-$scen-$flows" "$SW_PID" "$SW_TID"
