@@ -464,7 +464,7 @@ psw_rpc_trace(json_t *params, struct psw_rpc_error *err)
 	}
 	/* As if the decap stage had received it on that VNI. */
 	b.tun_id = m.key.tun_id;
-	tpmd->now = rte_rdtsc();
+	psw_pmd_set_now(tpmd, rte_rdtsc());
 	if (b.in_port == psw_uplink_port)
 		/* The uplink's own stages (neigh, decap) first, as a PMD runs them. */
 		psw_pipeline_burst(tpmd, b.in_port, &pkt, 1);

@@ -18,6 +18,7 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 
+#include "core/clock.h"
 #include "core/drop.h"
 #include "core/key.h"
 #include "core/limits.h"
@@ -72,6 +73,8 @@ struct psw_pmd {
 	struct psw_rxq_set *rxqs;           /* RCU-published by the control thread */
 	volatile int stop;
 	uint64_t now;                       /* TSC at the start of this iteration */
+	uint64_t now_s;                     /* the same in coarse seconds (core/clock.h) */
+	uint64_t now_s_next;                /* TSC where now_s turns */
 	struct psw_dp_ctx *ctx;             /* the datapath stages' per-PMD state */
 	struct psw_trace_sink *trace;       /* NULL, except for `trace`'s own context */
 
@@ -82,6 +85,20 @@ struct psw_pmd {
 	struct psw_txbuf txbuf[PSW_MAX_PORTS] __rte_cache_aligned;
 	struct psw_pmd_port_stats port_stats[PSW_MAX_PORTS] __rte_cache_aligned;
 };
+
+/* The PMD's clock for this iteration: the TSC and, without a division per burst (tens of
+ * cycles), its coarse seconds. */
+static inline void
+psw_pmd_set_now(struct psw_pmd *pmd, uint64_t tsc)
+{
+	pmd->now = tsc;
+	if (unlikely(tsc >= pmd->now_s_next)) {
+		uint64_t hz = psw_clock_hz();
+
+		pmd->now_s = tsc / hz;
+		pmd->now_s_next = (pmd->now_s + 1) * hz;
+	}
+}
 
 /* The PMD contexts (datapath/pmd.c makes them; every layer's counters read them). */
 extern struct psw_pmd *psw_pmds[PSW_MAX_PMDS];

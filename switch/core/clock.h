@@ -1,8 +1,8 @@
 /*
  * clock.h: the one clock (any thread). psw_clock_s() is coarse seconds from the TSC: what
- * the FDB's last-seen times, rule hit times and rule ages are in; PMDs compute it once per
- * burst (pmd->now / psw_clock_hz()). psw_clock_mono_s() is CLOCK_MONOTONIC for the control
- * thread (uptime, timeouts). psw_clock_sleep_us() is the one sleep a PMD may take, when it
+ * the FDB's last-seen times, rule hit times and rule ages are in; PMDs keep it per
+ * iteration (psw_pmd_set_now() in core/burst.h: a division only when the second turns).
+ * psw_clock_mono_s() is CLOCK_MONOTONIC for the control thread (uptime, timeouts). psw_clock_sleep_us() is the one sleep a PMD may take, when it
  * is idle and back-off is configured (datapath/pmd.c): the only system call on a PMD, kept
  * here so that datapath/ makes none.
  */

@@ -27,7 +27,6 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "core/clock.h"
 #include "core/rcu.h"
 #include "datapath/actions.h"
 #include "datapath/capture_dp.h"
@@ -52,7 +51,7 @@ psw_pipeline_run(struct psw_pmd *pmd, struct psw_burst *b)
 	b->gen = __atomic_load_n(&psw_generation, __ATOMIC_ACQUIRE);
 	b->learn_gen = __atomic_load_n(&psw_l2_learn_gen, __ATOMIC_ACQUIRE);
 	b->view = __atomic_load_n(&psw_flow_view, __ATOMIC_ACQUIRE);
-	b->now_s = pmd->now / psw_clock_hz();
+	b->now_s = pmd->now_s;
 	if (b->view == NULL || b->view->shape == PSW_SHAPE_L2) {
 		psw_l2_path_burst(pmd, b);
 		return;
@@ -116,7 +115,7 @@ psw_pipeline_burst(struct psw_pmd *pmd, uint16_t in_port, struct rte_mbuf **pkts
 		b.n = c;
 		b.pkts = pkts;
 		if (unlikely(in_port == __atomic_load_n(&psw_uplink_port, __ATOMIC_RELAXED))) {
-			b.now_s = pmd->now / psw_clock_hz();
+			b.now_s = pmd->now_s;
 			uplink_burst(pmd, &b);
 		} else {
 			psw_pipeline_run(pmd, &b);

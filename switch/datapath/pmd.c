@@ -98,17 +98,22 @@ pmd_main(void *arg)
 	struct psw_pmd *pmd = arg;
 	struct rte_mbuf *pkts[PSW_BURST];
 	unsigned idle_iters = 0;
+	/* One iteration's end is the next one's start: rdtsc costs tens of cycles (45 on
+	 * this project's AMD EPYC machines), each one saved is ~0.7 cycles per packet at
+	 * 64 packets an iteration. */
+	uint64_t start;
 
 	rte_rcu_qsbr_thread_register(psw_rcu, pmd->idx);
 	rte_rcu_qsbr_thread_online(psw_rcu, pmd->idx);
+	start = rte_rdtsc();
 
 	while (!__atomic_load_n(&pmd->stop, __ATOMIC_RELAXED)) {
 		/* Acquire pairs with psw_publish's exchange: the set's contents are visible. */
 		const struct psw_rxq_set *set = __atomic_load_n(&pmd->rxqs, __ATOMIC_ACQUIRE);
-		uint64_t start = rte_rdtsc(), end, t = start, t1;
+		uint64_t end, t = start, t1;
 		uint32_t got = 0;
 
-		pmd->now = start;
+		psw_pmd_set_now(pmd, start);
 		for (uint16_t i = 0; i < set->n; i++) {
 			const struct psw_rxq *q = &set->q[i];
 			uint16_t n = likely(q->io == NULL)
@@ -142,9 +147,12 @@ pmd_main(void *arg)
 			idle_iters = 0;
 		} else {
 			pmd->stats.idle_cycles += end - start;
-			if (idle_sleep_us && ++idle_iters >= IDLE_ITERS_BEFORE_SLEEP)
+			if (idle_sleep_us && ++idle_iters >= IDLE_ITERS_BEFORE_SLEEP) {
 				idle_sleep(pmd);
+				end = rte_rdtsc();   /* the sleep is neither busy nor idle */
+			}
 		}
+		start = end;
 	}
 	rte_rcu_qsbr_thread_offline(psw_rcu, pmd->idx);
 	rte_rcu_qsbr_thread_unregister(psw_rcu, pmd->idx);

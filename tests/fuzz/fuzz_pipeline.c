@@ -139,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(rte_pktmbuf_append(m, len), p, len);
 			pkts[n++] = m;
 		}
-		pmd->now = rte_rdtsc();
+		psw_pmd_set_now(pmd, rte_rdtsc());
 		psw_pipeline_burst(pmd, in_port, pkts, n);
 		psw_txq_flush_all(pmd);
 		psw_rcu_quiescent(0);

@@ -154,7 +154,7 @@ send_burst(int in_port, uint16_t n, uint32_t dst_ip, const char *src, const char
 
 	for (uint16_t i = 0; i < n; i++)
 		pkts[i] = udp_pkt(src, dst, dst_ip, (uint16_t)(1000 + i));
-	pmd->now = rte_rdtsc();
+	psw_pmd_set_now(pmd, rte_rdtsc());
 	psw_pipeline_burst(pmd, (uint16_t)in_port, pkts, n);
 	psw_txq_flush_all(pmd);
 }
@@ -837,7 +837,7 @@ prop_run(uint64_t seed, char rules[][160], unsigned nr, bool full, struct prop_o
 			if (i + 1 < n && rnd(2))
 				rng_state = keep;
 		}
-		pmd->now = rte_rdtsc();
+		psw_pmd_set_now(pmd, rte_rdtsc());
 		psw_pipeline_burst(pmd, (uint16_t)in, pkts, n);
 		psw_txq_flush_all(pmd);
 		psw_l2_learn_drain();

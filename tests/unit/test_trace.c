@@ -100,7 +100,7 @@ run_datapath(struct rte_mbuf *m, uint16_t in_port, struct outcome *o)
 
 	memset(o, 0, sizeof(*o));
 	memcpy(before, pmd->stats.drops, sizeof(before));
-	pmd->now = rte_rdtsc();
+	psw_pmd_set_now(pmd, rte_rdtsc());
 	psw_pipeline_burst(pmd, in_port, &m, 1);
 	for (uint16_t i = 0; i < pmd->n_dirty; i++) {
 		const struct psw_txbuf *b = &pmd->txbuf[pmd->dirty[i]];
@@ -367,7 +367,7 @@ test_mtu_drop(void **state)
 			b[12] = 0x88, b[13] = 0xb5;
 	}
 	/* m[0]: exactly the MTU; m[1]: one byte over; m[2]: one byte over plus a tag. */
-	pmd->now = rte_rdtsc();
+	psw_pmd_set_now(pmd, rte_rdtsc());
 	psw_pipeline_burst(pmd, (uint16_t)p_in, m, 3);
 	psw_txq_flush_all(pmd);
 	psw_port_read_counters((uint16_t)p_o1, &cnt);
