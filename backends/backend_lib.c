@@ -20,6 +20,8 @@
 #include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
 
 #include "backends/backend_lib.h"
 #include "backends/backends.h"
@@ -488,4 +490,18 @@ psw_backends_init(const char *dir)
 	if (psw_backend_init() != 0)
 		return -EIO;
 	return psw_backend_set_socket_dir(dir);
+}
+
+/* port.c creates "psw_mbuf_<socket>"; back ends find it by name (they do not call into
+ * the port registry). */
+struct rte_mempool *
+psw_backend_switch_pool(void)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+	int sock = (int)rte_socket_id();
+
+	snprintf(name, sizeof(name), "psw_mbuf_%d", sock < 0 ? 0 : sock);
+	mp = rte_mempool_lookup(name);
+	return mp != NULL ? mp : rte_mempool_lookup("psw_mbuf_0");
 }

@@ -96,4 +96,8 @@ extern const struct psw_backend psw_backend_memif;
 extern const struct psw_backend psw_backend_tap;
 extern const struct psw_backend psw_backend_host;
 
+/* The switch's mbuf pool for this thread's socket (or socket 0's), or NULL. */
+struct rte_mempool;
+struct rte_mempool *psw_backend_switch_pool(void);
+
 #endif

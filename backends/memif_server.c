@@ -189,19 +189,6 @@ conn_new(const struct psw_memif_server *s)
 	return c;
 }
 
-/* The switch's mbuf pool for this socket (port.c creates "psw_mbuf_<socket>"). */
-static struct rte_mempool *
-switch_pool(void)
-{
-	char name[RTE_MEMPOOL_NAMESIZE];
-	struct rte_mempool *mp;
-	int sock = (int)rte_socket_id();
-
-	snprintf(name, sizeof(name), "psw_mbuf_%d", sock < 0 ? 0 : sock);
-	mp = rte_mempool_lookup(name);
-	return mp != NULL ? mp : rte_mempool_lookup("psw_mbuf_0");
-}
-
 /* The port's link follows the client's connection; the registry reads it on the control
  * loop's next turn (psw_backend_link_event). */
 static void
@@ -376,7 +363,7 @@ on_connect(struct msrv_cc *cc, const char **why)
 		__atomic_store_n(&c->s2c[i].ring->tail, 0, __ATOMIC_RELAXED);
 	}
 	if (c->mp == NULL)
-		c->mp = s->mp = switch_pool();
+		c->mp = s->mp = psw_backend_switch_pool();
 	if (c->mp == NULL)
 		return *why = "No mbuf pool", -1;
 	/* Release: PMDs that see the pointer see the rings set up above. */
@@ -664,7 +651,7 @@ psw_memif_server_create(const struct psw_memif_server_conf *conf)
 	s->io.n_txq = conf->n_txq ? conf->n_txq : 1;
 	s->io.mtu = conf->mtu ? conf->mtu : RTE_ETHER_MTU;
 	s->io.mac = conf->mac;
-	s->mp = switch_pool();
+	s->mp = psw_backend_switch_pool();
 	s->listen_fd = listen_on(conf);
 	if (s->listen_fd < 0) {
 		e = -s->listen_fd;

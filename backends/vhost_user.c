@@ -25,9 +25,16 @@
  * index"), and lengths are clamped to the mapped region. podswitchd reads packets only
  * through rte_vhost_dequeue_burst, never through the rings directly.
  *
- * Control thread (main lcore) only; not on the packet path.
+ * Packet path: the PMDs call the vhost library on the pod's connection themselves
+ * (vhost_user_dp.c, through the back end's datapath()), not net_vhost's bursts. This
+ * file keeps the connection's vid and vring count current for them from net_vhost's link
+ * and queue-state events (vu_event, on net_vhost's events thread or ours).
+ *
+ * Control thread (main lcore), and vu_event on DPDK's vhost events thread; not on the
+ * packet path.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +46,8 @@
 
 #include "port/backend.h"
 #include "backends/backend_lib.h"
+#include "backends/vhost_user_dp.h"
+#include "core/rcu.h"
 #include "port/port.h"
 
 struct vu_conf {
@@ -204,9 +213,80 @@ vu_txqs(uint16_t dpdk_port)
 	return txq_enabled[dpdk_port];
 }
 
+/* ---- the packet path's view of the connection ---------------------------------------
+ * dp_on[p]: ethdev p is a vhost-user port whose PMDs use vhost_user_dp.c. vu_refresh()
+ * reads the connection from net_vhost and hands it to the packet path; when the pod went,
+ * it waits a grace period before returning, so that net_vhost's destroy_device (which
+ * raises the link event) returns only when no PMD is in a burst on the old vid any more. */
+static pthread_mutex_t dp_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool dp_on[RTE_MAX_ETHPORTS];
+
+static void
+vu_refresh(uint16_t dpdk_port)
+{
+	struct rte_eth_link link;
+	int vid = -1, vrings = 0;
+	bool gone = false;
+
+	if (dpdk_port >= RTE_MAX_ETHPORTS)
+		return;
+	pthread_mutex_lock(&dp_lock);
+	if (dp_on[dpdk_port]) {
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(dpdk_port, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
+			vid = rte_eth_vhost_get_vid_from_port_id(dpdk_port);
+		if (vid >= 0)
+			vrings = rte_vhost_get_vring_num(vid);
+		gone = psw_vu_dp_set(dpdk_port, vid, (uint16_t)(vrings > 0 ? vrings : 0));
+	}
+	pthread_mutex_unlock(&dp_lock);
+	if (gone)
+		psw_rcu_synchronize();
+}
+
+static int
+vu_event(uint16_t dpdk_port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	(void)type, (void)arg, (void)ret;
+	vu_refresh(dpdk_port);
+	return 0;
+}
+
+static const struct psw_port_io *
+vu_datapath(uint16_t dpdk_port)
+{
+	static bool registered;
+	const struct psw_port_io *io;
+	struct rte_mempool *mp;
+
+	if (!registered) {
+		if (rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, vu_event,
+						  NULL) != 0)
+			return NULL;
+		if (rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_QUEUE_STATE,
+						  vu_event, NULL) != 0) {
+			rte_eth_dev_callback_unregister(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC,
+							vu_event, NULL);
+			return NULL;
+		}
+		registered = true;
+	}
+	mp = psw_backend_switch_pool();
+	io = mp != NULL ? psw_vu_dp_io(dpdk_port, mp) : NULL;
+	if (io == NULL)
+		return NULL;
+	pthread_mutex_lock(&dp_lock);
+	dp_on[dpdk_port] = true;
+	pthread_mutex_unlock(&dp_lock);
+	vu_refresh(dpdk_port);
+	return io;
+}
+
 const struct psw_backend psw_backend_vhost_user = {
 	.type = "vhost-user",
 	.prepare = vu_prepare,
+	.datapath = vu_datapath,
 	.started = vu_started,
 	.removed = vu_removed,
 	.describe = vu_describe,

@@ -315,7 +315,7 @@ fill_set(struct psw_rxq_set *s, unsigned k, int8_t want[PSW_MAX_PORTS][PSW_MAX_Q
 				continue;
 			s->q[s->n++] = (struct psw_rxq){ .port = (uint16_t)i,
 							 .dpdk_port = p->dpdk_port,
-							 .queue = q, .io = p->io,
+							 .queue = q, .io = p->dp_io,
 							 .st = rxq_slot(k, i, q) };
 		}
 	}

@@ -19,9 +19,9 @@
 static inline uint16_t
 tx_burst(const struct psw_port *p, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
-	if (likely(p->io == NULL))
+	if (p->dp_io == NULL)
 		return rte_eth_tx_burst(p->dpdk_port, q, pkts, n);
-	return p->io->tx_burst(p->io->ctx, q, pkts, n);
+	return p->dp_io->tx_burst(p->dp_io->ctx, q, pkts, n);
 }
 
 static inline void

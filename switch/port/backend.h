@@ -66,6 +66,13 @@ struct psw_backend {
 	 * psw_port_poll_links(), after a link or queue-state event. */
 	uint32_t (*txqs)(uint16_t dpdk_port);
 
+	/* Optional: the PMDs' own rx/tx calls for this ethdev, instead of rte_eth_rx_burst
+	 * and rte_eth_tx_burst (vhost-user: the vhost library's bursts, without net_vhost's
+	 * per-packet statistics and per-packet frees). Called by port.c once the device
+	 * is started, before any PMD polls it; valid while the ethdev exists. The io's
+	 * tx_burst frees what it sent. NULL: the ethdev's bursts. */
+	const struct psw_port_io *(*datapath)(uint16_t dpdk_port);
+
 	/* Optional: add type-specific facts (socket path, mode...) to a port.get reply. */
 	void (*describe)(const char *name, json_t *options, json_t *out);
 

@@ -490,6 +490,12 @@ psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_
 
 	txq_init(p);
 	pins_from_conf(p, conf);
+	{
+		const struct psw_backend *be = psw_backend_find(p->type);
+
+		if (be != NULL && be->datapath != NULL)
+			p->dp_io = be->datapath(p->dpdk_port);
+	}
 	p->used = true;
 	psw_port_poll_links();
 	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
@@ -543,7 +549,7 @@ psw_port_add_io(const struct psw_port_conf *conf, const struct psw_port_io *io,
 	p = &psw_ports[id];
 	memset(p, 0, sizeof(*p));
 	p->id = (uint16_t)id;
-	p->io = io;
+	p->io = p->dp_io = io;
 	p->dpdk_port = UINT16_MAX;
 	p->output = conf->output;
 	p->n_rxq = io->n_rxq;

@@ -86,6 +86,10 @@ struct psw_port {
 	uint16_t mtu;
 	rte_spinlock_t tx_lock;        /* only used when n_txq < number of PMDs */
 	const struct psw_port_io *io;  /* NULL: an ethdev (dpdk_port) */
+	/* What the PMDs call: io, or for an ethdev its back end's own bursts (a vhost-user
+	 * port calls the vhost library directly: backend.h datapath()); NULL:
+	 * rte_eth_rx_burst / rte_eth_tx_burst on dpdk_port. */
+	const struct psw_port_io *dp_io;
 	uint8_t tunnel;                /* PSW_TUNNEL_*: a network's transport port (no device) */
 	const void *tunnel_ctx;        /* tunnel/: what its packets are encapsulated with */
 
