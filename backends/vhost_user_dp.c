@@ -54,13 +54,13 @@ free_sent(struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (unlikely(m->nb_segs != 1)) {
+		/* The common mbuf (one segment, so next is NULL; direct; ours alone) goes
+		 * back as it is, without touching its second cache line. */
+		if (unlikely(m->nb_segs != 1 || !RTE_MBUF_DIRECT(m) ||
+			     rte_mbuf_refcnt_read(m) != 1)) {
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		m = rte_pktmbuf_prefree_seg(m);
-		if (m == NULL)
-			continue;
 		if (m->pool != mp) {
 			if (k > 0)
 				rte_mempool_put_bulk(mp, batch, k);

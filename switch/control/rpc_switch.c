@@ -235,9 +235,9 @@ rpc_pmd_stats(json_t *params, struct psw_rpc_error *err)
 }
 
 /* pmd.rxq: every polled rx queue with its PMD and what it cost there (OVS's
- * pmd-rxq-show): its packets, its busy cycles (counted in the PMD loop with one rdtsc
- * per queue that had packets) and their share of its PMD's busy cycles, since the queue
- * arrived on that PMD or the last `pmd stats --clear`. */
+ * pmd-rxq-show): its packets, its busy cycles (timed in the PMD loop in one iteration of
+ * 16, datapath/pmd.c RXQ_SAMPLE, and counted 16 times) and their share of its PMD's busy
+ * cycles, since the queue arrived on that PMD or the last `pmd stats --clear`. */
 static json_t *
 rpc_pmd_rxq(json_t *params, struct psw_rpc_error *err)
 {
