@@ -428,6 +428,16 @@ free_id(void)
 	return -1;
 }
 
+/* The bursts the PMDs call for p: its back end's own (vhost-user), or NULL for the
+ * ethdev's rte_eth_rx_burst/tx_burst. */
+static const struct psw_port_io *
+backend_io(const struct psw_port *p)
+{
+	const struct psw_backend *be = psw_backend_find(p->type);
+
+	return be != NULL && be->datapath != NULL ? be->datapath(p->dpdk_port) : NULL;
+}
+
 int
 psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_t errlen)
 {
@@ -490,12 +500,7 @@ psw_port_add(const struct psw_port_conf *conf, bool probe_done, char *err, size_
 
 	txq_init(p);
 	pins_from_conf(p, conf);
-	{
-		const struct psw_backend *be = psw_backend_find(p->type);
-
-		if (be != NULL && be->datapath != NULL)
-			p->dp_io = be->datapath(p->dpdk_port);
-	}
+	p->dp_io = backend_io(p);
 	p->used = true;
 	psw_port_poll_links();
 	__atomic_store_n(&p->enabled, 1, __ATOMIC_RELEASE);
