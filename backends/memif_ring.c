@@ -28,6 +28,7 @@
 #include <rte_prefetch.h>
 
 #include "backends/memif_proto.h"
+#include "core/mbuf_free.h"
 
 /* How many descriptors ahead the buffers are prefetched. */
 #define PREFETCH_AHEAD 4
@@ -312,7 +313,6 @@ psw_memif_tx_burst(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n
 		dp->tx[queue < c->n_s2c ? queue : queue % c->n_s2c].bad_desc += bad;
 	if (shared)
 		rte_spinlock_unlock(&r->lock);
-	if (sent)
-		rte_pktmbuf_free_bulk(pkts, sent);
+	psw_mbuf_free_bulk(pkts, sent);
 	return sent;
 }

@@ -19,6 +19,7 @@
 #include <rte_vhost.h>
 
 #include "backends/vhost_user_dp.h"
+#include "core/mbuf_free.h"
 
 #define VHOST_BURST 32   /* the vhost library's MAX_PKT_BURST */
 
@@ -42,37 +43,6 @@ vu_rx(void *ctx, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 	return rte_vhost_dequeue_burst((int)(s >> 32) - 1, (uint16_t)vring, d->mp, pkts, n);
 }
 
-/* Free what the vhost library copied out, one mempool put per run of one pool (the
- * library's rte_pktmbuf_free_bulk is not inline, and net_vhost frees one by one). */
-static inline void
-free_sent(struct rte_mbuf **pkts, uint16_t n)
-{
-	void *batch[VHOST_BURST];
-	struct rte_mempool *mp = NULL;
-	unsigned k = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		/* The common mbuf (one segment, so next is NULL; direct; ours alone) goes
-		 * back as it is, without touching its second cache line. */
-		if (unlikely(m->nb_segs != 1 || !RTE_MBUF_DIRECT(m) ||
-			     rte_mbuf_refcnt_read(m) != 1)) {
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		if (m->pool != mp) {
-			if (k > 0)
-				rte_mempool_put_bulk(mp, batch, k);
-			k = 0;
-			mp = m->pool;
-		}
-		batch[k++] = m;
-	}
-	if (k > 0)
-		rte_mempool_put_bulk(mp, batch, k);
-}
-
 static uint16_t
 vu_tx(void *ctx, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -90,7 +60,7 @@ vu_tx(void *ctx, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 						     pkts + sent, c);
 
 		/* Copied into the pod's buffers: ours to free; the caller frees the rest. */
-		free_sent(pkts + sent, k);
+		psw_mbuf_free_bulk(pkts + sent, k);
 		sent += k;
 		if (k < c)
 			break;

@@ -11,6 +11,7 @@
 #include <rte_spinlock.h>
 
 #include "core/inject.h"
+#include "core/mbuf_free.h"
 #include "core/mbuf_meta.h"
 #include "datapath/capture_dp.h"
 #include "datapath/txq.h"
@@ -133,10 +134,9 @@ psw_txq_flush_port(struct psw_pmd *pmd, uint16_t port)
 		rte_spinlock_unlock(&p->tx_lock);
 	}
 	if (unlikely(sent < n)) {
-		for (uint16_t i = sent; i < n; i++) {
+		for (uint16_t i = sent; i < n; i++)
 			lost_bytes += b->pkts[i]->pkt_len;
-			rte_pktmbuf_free(b->pkts[i]);
-		}
+		psw_mbuf_free_bulk(b->pkts + sent, (uint16_t)(n - sent));
 		count_tx_drop(pmd, st, p->link_up ? PSW_DROP_TX_FULL : PSW_DROP_PORT_DOWN,
 			      (uint16_t)(n - sent));
 	}
@@ -163,7 +163,7 @@ psw_txq_discard_all(struct psw_pmd *pmd)
 	for (uint16_t i = 0; i < pmd->n_dirty; i++) {
 		struct psw_txbuf *b = &pmd->txbuf[pmd->dirty[i]];
 
-		rte_pktmbuf_free_bulk(b->pkts, b->n);
+		psw_mbuf_free_bulk(b->pkts, b->n);
 		b->n = 0;
 		b->listed = 0;
 	}
