@@ -23,15 +23,13 @@ BENCH_PKGS = openvswitch-switch-dpdk linux-perf gnuplot-nox
 IMAGE_TOOLS = buildah podman mmdebstrap containerd busybox-static python3-yaml
 
 # The image's root filesystem (Debian 12, tools/image.sh): runtime libraries only, with
-# their dependencies. DPDK: the buses, the mempool driver, the pod back ends (vhost, tap),
-# devices for uplinks and tests (virtio, af_packet, null, ring); libmicrohttpd (/metrics),
-# librte-bpf and libpcap (capture filters). busybox: sh for the probe
-# and the CNI installer. Debian's host-local and static IPAM plugins are added from
-# containernetworking-plugins (without the package's other plugins and iptables).
-IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 librte-eal23 librte-ethdev23 \
-	librte-bus-vdev23 librte-bus-pci23 librte-mempool-ring23 librte-net-vhost23 \
-	librte-net-tap23 librte-net-virtio23 librte-net-af-packet23 librte-net-null23 \
-	librte-net-ring23 libmicrohttpd12 librte-bpf23 libpcap0.8
+# their dependencies. podswitchd links DPDK statically (meson.build), so no librte
+# package: what it links besides (libpcap, libxdp and libbpf for DPDK's drivers and
+# capture filters, libbsd, libnuma), jansson, libnl, libmicrohttpd (/metrics). busybox:
+# sh for the probe and the CNI installer. Debian's host-local and static IPAM plugins are
+# added from containernetworking-plugins (without the package's other plugins and iptables).
+IMAGE_PKGS = busybox libjansson4 libnl-route-3-200 libnuma1 libbsd0 libmicrohttpd12 \
+	libpcap0.8 libxdp1 libbpf1
 # The image's binaries run on any x86-64 CPU of this level (build/ uses -march=native).
 IMAGE_MARCH ?= x86-64-v2
 IMAGE_DIR = $(BUILD)/image
